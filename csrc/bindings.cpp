@@ -1,0 +1,67 @@
+// fastinit._core: the pybind11 glue. No validation of user input happens here beyond memory
+// safety: fastinit/_validate.py does it, once, for every backend.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <stdexcept>
+
+#include "cpu/fill.h"
+#include "cpu/thread_pool.h"
+#include "philox.h"
+
+namespace py = pybind11;
+using namespace fastinit;
+
+namespace {
+
+std::atomic<int> g_threads{0};  // 0: not set, use pool_default_threads()
+
+int current_threads() {
+  const int n = g_threads.load();
+  return n > 0 ? n : pool_default_threads();
+}
+
+void fill(int kind, int dtype, uintptr_t data, std::vector<int64_t> shape,
+          std::vector<int64_t> strides, uint64_t seed, uint32_t stream, uint32_t extra,
+          uint64_t first, std::vector<double> params) {
+  if (kind < 0 || kind > static_cast<int>(scheme::trunc_normal)) throw std::invalid_argument("bad scheme code");
+  if (dtype < 0 || dtype > static_cast<int>(dtype_code::uint32)) throw std::invalid_argument("bad dtype code");
+  array_view a{reinterpret_cast<char*>(data), std::move(shape), std::move(strides),
+               static_cast<dtype_code>(dtype)};
+  fill_request r{static_cast<scheme>(kind), seed, stream, extra, first, std::move(params)};
+  const int nthreads = current_threads();
+  py::gil_scoped_release release;
+  cpu_fill(a, r, nthreads);
+}
+
+py::tuple philox(std::vector<uint32_t> ctr, std::vector<uint32_t> key) {
+  if (ctr.size() != 4 || key.size() != 2) throw std::invalid_argument("counter has 4 words, key 2");
+  const philox_counter out =
+      philox4x32_10(philox_counter{{ctr[0], ctr[1], ctr[2], ctr[3]}}, philox_key{{key[0], key[1]}});
+  return py::make_tuple(out.v[0], out.v[1], out.v[2], out.v[3]);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "fastinit's compiled core: Philox4x32-10 streams written into strided arrays.";
+  m.def("fill", &fill, py::arg("kind"), py::arg("dtype"), py::arg("data"), py::arg("shape"),
+        py::arg("strides"), py::arg("seed"), py::arg("stream"), py::arg("extra"),
+        py::arg("first"), py::arg("params"),
+        "Fill the array at address `data` (validated by the caller). Releases the GIL.");
+  m.def("philox4x32_10", &philox, py::arg("counter"), py::arg("key"),
+        "One Philox4x32-10 block: 4 counter words and 2 key words in, 4 words out.");
+  m.def("set_num_threads", [](int n) {
+    if (n < 1) throw std::invalid_argument("number of threads must be >= 1");
+    g_threads.store(n);
+  });
+  m.def("get_num_threads", &current_threads);
+  m.def("default_num_threads", &pool_default_threads);
+  m.def("simd_level", [] { return std::string("scalar"); });
+  m.attr("SCHEME_RAW") = static_cast<int>(scheme::raw);
+  m.attr("SCHEME_CONSTANT") = static_cast<int>(scheme::constant);
+  m.attr("SCHEME_UNIFORM") = static_cast<int>(scheme::uniform);
+  m.attr("SCHEME_NORMAL") = static_cast<int>(scheme::normal);
+  m.attr("SCHEME_TRUNC_NORMAL") = static_cast<int>(scheme::trunc_normal);
+}

@@ -1,0 +1,16 @@
+// fastinit: one device macro shared by the CPU core and the CUDA kernels.
+#pragma once
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define FASTINIT_HD __host__ __device__ __forceinline__
+#else
+#define FASTINIT_HD inline
+#endif
+
+// Feature flags are always defined, as 0 or 1.
+#if defined(__CUDACC__)
+#define FASTINIT_DEVICE 1
+#else
+#define FASTINIT_DEVICE 0
+#endif

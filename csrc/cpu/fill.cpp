@@ -1,0 +1,268 @@
+#include "fill.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "../halfconv.h"
+#include "thread_pool.h"
+
+namespace fastinit {
+namespace {
+
+constexpr int64_t kTile = 1024;                  // elements computed per inner step
+constexpr int64_t kMinPerThread = int64_t{1} << 16;  // below this, one thread does it all
+
+// ---- stores: compute type -> output type --------------------------------------------------
+
+template <class Out>
+struct store;
+
+template <>
+struct store<float> {
+  static void put(char* p, float v) { std::memcpy(p, &v, sizeof v); }
+};
+template <>
+struct store<double> {
+  static void put(char* p, double v) { std::memcpy(p, &v, sizeof v); }
+};
+template <>
+struct store<uint32_t> {
+  static void put(char* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
+};
+struct half_tag {};
+struct bfloat16_tag {};
+template <>
+struct store<half_tag> {
+  static void put(char* p, float v) {
+    const uint16_t h = float_to_half(v);
+    std::memcpy(p, &h, sizeof h);
+  }
+};
+template <>
+struct store<bfloat16_tag> {
+  static void put(char* p, float v) {
+    const uint16_t h = float_to_bfloat16(v);
+    std::memcpy(p, &h, sizeof h);
+  }
+};
+
+// ---- walking a strided view in logical C order ---------------------------------------------
+
+class cursor {
+ public:
+  cursor(const array_view& a, int64_t start) : a_(a), idx_(a.shape.size(), 0), ptr_(a.data) {
+    for (int d = static_cast<int>(a.shape.size()) - 1; d >= 0; --d) {
+      const int64_t n = a.shape[d];
+      idx_[d] = start % n;
+      start /= n;
+      ptr_ += idx_[d] * a.strides[d];
+    }
+  }
+  char* ptr() const { return ptr_; }
+  void next() {
+    for (int d = static_cast<int>(idx_.size()) - 1; d >= 0; --d) {
+      ptr_ += a_.strides[d];
+      if (++idx_[d] < a_.shape[d]) return;
+      ptr_ -= a_.strides[d] * a_.shape[d];
+      idx_[d] = 0;
+    }
+  }
+
+ private:
+  const array_view& a_;
+  std::vector<int64_t> idx_;
+  char* ptr_;
+};
+
+int64_t element_count(const array_view& a) {
+  int64_t n = 1;
+  for (int64_t s : a.shape) n *= s;
+  return n;
+}
+
+int64_t itemsize(dtype_code d) {
+  switch (d) {
+    case dtype_code::float64: return 8;
+    case dtype_code::float16:
+    case dtype_code::bfloat16: return 2;
+    default: return 4;
+  }
+}
+
+bool is_c_contiguous(const array_view& a) {
+  int64_t expect = itemsize(a.dtype);
+  for (int d = static_cast<int>(a.shape.size()) - 1; d >= 0; --d) {
+    if (a.shape[d] != 1 && a.strides[d] != expect) return false;
+    expect *= a.shape[d];
+  }
+  return true;
+}
+
+// Values of elements [first, first + n) of the kernel's stream into buf.
+template <class K>
+void compute_run(const K& k, const stream_id& s, uint64_t first, int64_t n,
+                 typename K::value_type* buf) {
+  constexpr int P = K::kPerBlock;
+  typename K::value_type tmp[P];
+  uint64_t j = first / P;
+  int64_t done = 0;
+  const int off = static_cast<int>(first % P);
+  if (off != 0) {
+    k.block(stream_block(s, j++), tmp);
+    for (int l = off; l < P && done < n; ++l) buf[done++] = tmp[l];
+  }
+  while (n - done >= P) {
+    k.block(stream_block(s, j++), buf + done);
+    done += P;
+  }
+  if (done < n) {
+    k.block(stream_block(s, j), tmp);
+    for (int l = 0; done < n; ++l) buf[done++] = tmp[l];
+  }
+}
+
+// Elements [begin, end) of the view (logical indices), one thread's share.
+template <class K, class Out>
+void fill_share(const K& k, const stream_id& s, const array_view& a, uint64_t first,
+                int64_t begin, int64_t end, bool contiguous) {
+  using V = typename K::value_type;
+  alignas(64) V buf[kTile];
+  const int64_t isz = itemsize(a.dtype);
+  if (contiguous) {
+    for (int64_t i = begin; i < end; i += kTile) {
+      const int64_t n = std::min(kTile, end - i);
+      compute_run(k, s, first + static_cast<uint64_t>(i), n, buf);
+      char* p = a.data + i * isz;
+      for (int64_t e = 0; e < n; ++e) store<Out>::put(p + e * isz, buf[e]);
+    }
+    return;
+  }
+  cursor c(a, begin);
+  for (int64_t i = begin; i < end; i += kTile) {
+    const int64_t n = std::min(kTile, end - i);
+    compute_run(k, s, first + static_cast<uint64_t>(i), n, buf);
+    for (int64_t e = 0; e < n; ++e) {
+      store<Out>::put(c.ptr(), buf[e]);
+      c.next();
+    }
+  }
+}
+
+template <class F>
+void parallel_over(int64_t n, int nthreads, const F& share) {
+  int64_t want = std::max<int64_t>(1, n / kMinPerThread);
+  const int t = static_cast<int>(std::min<int64_t>(std::max(nthreads, 1), want));
+  if (t <= 1) {
+    share(int64_t{0}, n);
+    return;
+  }
+  // Static chunks, multiples of the tile (so of every kernel's block), one per thread.
+  const int64_t tiles = (n + kTile - 1) / kTile;
+  const int64_t per = (tiles + t - 1) / t;
+  pool_run(t, t, [&](int id) {
+    const int64_t b = std::min(n, id * per * kTile);
+    const int64_t e = std::min(n, (id + 1) * per * kTile);
+    if (b < e) share(b, e);
+  });
+}
+
+template <class K, class Out>
+void run_kernel(const K& k, const array_view& a, const fill_request& r, int nthreads) {
+  const stream_id s = make_stream(r.seed, r.stream, r.extra);
+  const int64_t n = element_count(a);
+  const bool contiguous = is_c_contiguous(a);
+  parallel_over(n, nthreads, [&](int64_t b, int64_t e) {
+    fill_share<K, Out>(k, s, a, r.first, b, e, contiguous);
+  });
+}
+
+template <class Bits>
+void fill_constant(const array_view& a, Bits value, int nthreads) {
+  const int64_t n = element_count(a);
+  if (is_c_contiguous(a)) {
+    Bits* p = reinterpret_cast<Bits*>(a.data);
+    parallel_over(n, nthreads, [&](int64_t b, int64_t e) { std::fill(p + b, p + e, value); });
+    return;
+  }
+  parallel_over(n, nthreads, [&](int64_t b, int64_t e) {
+    cursor c(a, b);
+    for (int64_t i = b; i < e; ++i) {
+      std::memcpy(c.ptr(), &value, sizeof value);
+      c.next();
+    }
+  });
+}
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("fastinit._core.fill: " + what);
+}
+
+// Float kernels templated on the compute type, dispatched on the output type.
+template <template <class> class KernelOf, class Make32, class Make64>
+void run_float_scheme(const array_view& a, const fill_request& r, int nthreads, Make32 make32,
+                      Make64 make64) {
+  switch (a.dtype) {
+    case dtype_code::float32: run_kernel<KernelOf<float>, float>(make32(), a, r, nthreads); break;
+    case dtype_code::float64: run_kernel<KernelOf<double>, double>(make64(), a, r, nthreads); break;
+    case dtype_code::float16: run_kernel<KernelOf<float>, half_tag>(make32(), a, r, nthreads); break;
+    case dtype_code::bfloat16:
+      run_kernel<KernelOf<float>, bfloat16_tag>(make32(), a, r, nthreads);
+      break;
+    default: require(false, "this scheme needs a floating-point output");
+  }
+}
+
+}  // namespace
+
+void cpu_fill(const array_view& a, const fill_request& r, int nthreads) {
+  require(a.shape.size() == a.strides.size(), "shape and strides differ in length");
+  for (int64_t s : a.shape) require(s >= 0, "negative dimension");
+  if (element_count(a) == 0) return;
+  const double* v = r.params.data();
+  const size_t np = r.params.size();
+  switch (r.kind) {
+    case scheme::raw:
+      require(a.dtype == dtype_code::uint32, "raw words need a uint32 output");
+      run_kernel<raw_kernel, uint32_t>(raw_kernel{}, a, r, nthreads);
+      return;
+    case scheme::constant: {
+      require(np == kConstantParamCount, "constant takes 1 parameter");
+      switch (a.dtype) {
+        case dtype_code::float32: fill_constant(a, static_cast<float>(v[0]), nthreads); break;
+        case dtype_code::float64: fill_constant(a, v[0], nthreads); break;
+        case dtype_code::float16:
+          fill_constant(a, float_to_half(static_cast<float>(v[0])), nthreads);
+          break;
+        case dtype_code::bfloat16:
+          fill_constant(a, float_to_bfloat16(static_cast<float>(v[0])), nthreads);
+          break;
+        default: require(false, "constant needs a floating-point output");
+      }
+      return;
+    }
+    case scheme::uniform:
+      require(np == kUniformParamCount, "uniform takes 2 parameters");
+      run_float_scheme<uniform_kernel>(
+          a, r, nthreads, [&] { return uniform_kernel<float>{make_uniform_params<float>(v)}; },
+          [&] { return uniform_kernel<double>{make_uniform_params<double>(v)}; });
+      return;
+    case scheme::normal:
+      require(np == kNormalParamCount, "normal takes 2 parameters");
+      run_float_scheme<normal_kernel>(
+          a, r, nthreads,
+          [&] { return normal_kernel<float>{static_cast<float>(v[0]), static_cast<float>(v[1])}; },
+          [&] { return normal_kernel<double>{v[0], v[1]}; });
+      return;
+    case scheme::trunc_normal:
+      require(np == kTruncNormalParamCount, "trunc_normal takes 22 parameters");
+      run_float_scheme<trunc_normal_kernel>(
+          a, r, nthreads, [&] { return trunc_normal_kernel<float>{make_trunc_params<float>(v)}; },
+          [&] { return trunc_normal_kernel<double>{make_trunc_params<double>(v)}; });
+      return;
+  }
+  require(false, "unknown scheme");
+}
+
+}  // namespace fastinit

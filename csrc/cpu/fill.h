@@ -1,0 +1,30 @@
+// The CPU fill: any scheme of kernels.h into any strided array of a supported dtype.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "../kernels.h"
+
+namespace fastinit {
+
+struct array_view {
+  char* data;                    // address of the element at multi-index (0, ..., 0)
+  std::vector<int64_t> shape;    // logical shape
+  std::vector<int64_t> strides;  // in bytes, may be negative
+  dtype_code dtype;
+};
+
+struct fill_request {
+  scheme kind;
+  uint64_t seed;
+  uint32_t stream;
+  uint32_t extra;
+  uint64_t first;  // logical index of the view's element 0 in the stream (0 for whole tensors)
+  std::vector<double> params;
+};
+
+// Validates only what it must to stay memory-safe (the Python layer validates the rest) and
+// fills. Throws std::invalid_argument on an inconsistent request.
+void cpu_fill(const array_view& out, const fill_request& req, int nthreads);
+
+}  // namespace fastinit

@@ -1,0 +1,313 @@
+"""Fan computation and recommended gains for fan-based initializers.
+
+This module holds the shape arithmetic shared by every fan-based scheme
+(``xavier_*``, ``kaiming_*``, ``lecun_*``, ``variance_scaling``):
+
+* :func:`compute_fans` -- ``(fan_in, fan_out)`` of a weight shape, with JAX's
+  ``in_axis`` / ``out_axis`` convention. The defaults reproduce PyTorch's
+  ``(out_features, in_features, *receptive_field)`` layout.
+* :func:`fan_for_mode` -- the single fan selected by ``"fan_in"``, ``"fan_out"``
+  or ``"fan_avg"``.
+* :func:`calculate_gain` -- PyTorch's table of recommended gains.
+
+Everything here is pure Python integer / float arithmetic; no randomness.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Sequence
+from typing import Optional, Union
+
+import numpy as np
+
+__all__ = ["compute_fans", "calculate_gain", "fan_for_mode"]
+
+ShapeLike = Union[Sequence[int], np.ndarray]
+
+#: Nonlinearities whose recommended gain is 1 (PyTorch's "linear" family plus sigmoid).
+_UNIT_GAIN = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+)
+#: Every name :func:`calculate_gain` accepts, in PyTorch's documentation order.
+_SUPPORTED_NONLINEARITIES = _UNIT_GAIN + ("tanh", "relu", "leaky_relu", "selu")
+#: Every mode :func:`fan_for_mode` accepts.
+_MODES = ("fan_in", "fan_out", "fan_avg")
+#: PyTorch's default negative slope for ``leaky_relu`` when ``param`` is None.
+_DEFAULT_NEGATIVE_SLOPE = 0.01
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def _normalize_shape(shape: object, name: str = "shape") -> tuple[int, ...]:
+    """Validate ``shape`` and return it as a tuple of Python ints.
+
+    Accepts any sequence (tuple, list, ``torch.Size``, 1-D integer ndarray, ...)
+    of non-negative integers; NumPy integer entries are accepted, ``bool`` is not.
+    """
+    if isinstance(shape, np.ndarray):
+        if shape.ndim != 1:
+            raise TypeError(
+                f"{name} must be a sequence of non-negative ints, got a "
+                f"{shape.ndim}-dimensional ndarray"
+            )
+        items: Sequence[object] = shape.tolist()
+    elif isinstance(shape, (str, bytes, bytearray)) or not isinstance(shape, Sequence):
+        hint = ""
+        if isinstance(shape, numbers.Integral) and not _is_bool(shape):
+            hint = f" (for a 1-dimensional shape write ({int(shape)},))"  # type: ignore[arg-type]
+        raise TypeError(
+            f"{name} must be a sequence of non-negative ints, got {_type_name(shape)}{hint}"
+        )
+    else:
+        items = shape
+
+    dims = []
+    for i, dim in enumerate(items):
+        if _is_bool(dim):
+            raise TypeError(f"{name}[{i}] must be an int, got bool ({dim!r})")
+        try:
+            value = operator.index(dim)  # type: ignore[arg-type]
+        except TypeError:
+            raise TypeError(
+                f"{name}[{i}] must be an int, got {_type_name(dim)} ({dim!r})"
+            ) from None
+        if value < 0:
+            raise ValueError(f"{name}[{i}] must be non-negative, got {value}")
+        dims.append(int(value))
+    return tuple(dims)
+
+
+def _normalize_axis(axis: object, ndim: int, name: str, shape: tuple[int, ...]) -> int:
+    if _is_bool(axis):
+        raise TypeError(f"{name} must be an int, got bool")
+    try:
+        value = operator.index(axis)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {_type_name(axis)}") from None
+    if not -ndim <= value < ndim:
+        raise ValueError(
+            f"{name}={value} is out of range for shape {shape} with {ndim} dimensions "
+            f"(valid: {-ndim} to {ndim - 1})"
+        )
+    return value % ndim
+
+
+def compute_fans(shape: ShapeLike, in_axis: int = 1, out_axis: int = 0) -> tuple[int, int]:
+    """Compute ``(fan_in, fan_out)`` of a weight tensor shape.
+
+    The receptive field size is the product of every dimension other than
+    ``in_axis`` and ``out_axis``; ``fan_in = shape[in_axis] * receptive`` and
+    ``fan_out = shape[out_axis] * receptive`` (JAX's definition). With the
+    defaults (``in_axis=1``, ``out_axis=0``) this equals PyTorch's
+    ``torch.nn.init._calculate_fan_in_and_fan_out`` for a weight of shape
+    ``(out_features, in_features, *kernel_size)``. Use ``in_axis=-2,
+    out_axis=-1`` for the Keras / JAX / Flax layout
+    ``(*kernel_size, in_features, out_features)``.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The weight shape: a tuple, list, ``torch.Size`` or 1-D integer ndarray
+        of non-negative integers, with at least 2 entries. Zero-sized
+        dimensions are allowed (and give zero fans).
+    in_axis : int, default 1
+        The input-features dimension. Negative values count from the end.
+    out_axis : int, default 0
+        The output-features dimension. Negative values count from the end.
+
+    Returns
+    -------
+    tuple of (int, int)
+        ``(fan_in, fan_out)`` as exact Python ints.
+
+    Raises
+    ------
+    TypeError
+        If ``shape`` is not a sequence (a bare int, a str, ...), if an entry
+        of ``shape`` is not an integer (floats and bools are rejected), or if
+        ``in_axis`` / ``out_axis`` is not an integer.
+    ValueError
+        If an entry of ``shape`` is negative, if ``shape`` has fewer than 2
+        dimensions, if ``in_axis`` or ``out_axis`` is out of range, or if both
+        refer to the same dimension.
+
+    Examples
+    --------
+    >>> compute_fans((64, 32))                   # Linear(32, 64).weight
+    (32, 64)
+    >>> compute_fans((16, 3, 5, 5))              # Conv2d(3, 16, 5).weight
+    (75, 400)
+    >>> compute_fans((5, 5, 3, 16), in_axis=-2, out_axis=-1)  # Keras / JAX layout
+    (75, 400)
+    """
+    dims = _normalize_shape(shape, "shape")
+    ndim = len(dims)
+    if ndim < 2:
+        raise ValueError(
+            "compute_fans: fan_in and fan_out cannot be computed for a tensor with fewer "
+            f"than 2 dimensions (got shape {dims})"
+        )
+    in_ax = _normalize_axis(in_axis, ndim, "in_axis", dims)
+    out_ax = _normalize_axis(out_axis, ndim, "out_axis", dims)
+    if in_ax == out_ax:
+        raise ValueError(
+            f"in_axis and out_axis must refer to different dimensions, got "
+            f"in_axis={in_axis} and out_axis={out_axis} "
+            f"(both dimension {in_ax} of shape {dims})"
+        )
+    receptive = math.prod(d for i, d in enumerate(dims) if i != in_ax and i != out_ax)
+    return dims[in_ax] * receptive, dims[out_ax] * receptive
+
+
+def fan_for_mode(
+    shape: ShapeLike, mode: str, in_axis: int = 1, out_axis: int = 0
+) -> float:
+    """Return the fan selected by ``mode`` for a weight shape.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The weight shape, as for :func:`compute_fans`.
+    mode : {"fan_in", "fan_out", "fan_avg"}
+        Which fan to return; ``"fan_avg"`` is ``(fan_in + fan_out) / 2``.
+        Matching is exact (case-sensitive), as in JAX.
+    in_axis, out_axis : int, default 1 and 0
+        Input / output feature dimensions, as for :func:`compute_fans`.
+
+    Returns
+    -------
+    float
+        The selected fan as a float (``0.0`` for a zero-sized shape; callers
+        that divide by it must handle that case).
+
+    Raises
+    ------
+    TypeError
+        If ``mode`` is not a str, or for the reasons :func:`compute_fans` gives.
+    ValueError
+        If ``mode`` is not one of the allowed modes, or for the reasons
+        :func:`compute_fans` gives.
+
+    Examples
+    --------
+    >>> fan_for_mode((64, 32), "fan_in")
+    32.0
+    >>> fan_for_mode((16, 3, 5, 5), "fan_avg")
+    237.5
+    """
+    if not isinstance(mode, str):
+        raise TypeError(f"mode must be a str, got {_type_name(mode)}")
+    if mode not in _MODES:
+        allowed = ", ".join(repr(m) for m in _MODES)
+        raise ValueError(f"mode must be one of {allowed}, got {mode!r}")
+    fan_in, fan_out = compute_fans(shape, in_axis=in_axis, out_axis=out_axis)
+    if mode == "fan_in":
+        return float(fan_in)
+    if mode == "fan_out":
+        return float(fan_out)
+    return (fan_in + fan_out) / 2
+
+
+def _as_finite_slope(param: object) -> Optional[Union[int, float]]:
+    """``param`` as an int or a float, or None if it is not a finite real number.
+
+    Integers stay Python ints so that ``slope ** 2`` below is computed exactly as
+    PyTorch computes it for an int slope.
+    """
+    if not isinstance(param, numbers.Real) or _is_bool(param):
+        return None
+    try:
+        slope: Union[int, float]
+        slope = int(param) if isinstance(param, numbers.Integral) else float(param)
+        finite = math.isfinite(slope)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return slope if finite else None
+
+
+def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
+    """Return the recommended gain for a nonlinearity (PyTorch's table).
+
+    ==================================================  ======================================
+    nonlinearity                                        gain
+    ==================================================  ======================================
+    ``linear``, ``conv{1,2,3}d``, ``sigmoid``           ``1``
+    ``conv_transpose{1,2,3}d``                          ``1``
+    ``tanh``                                            ``5 / 3``
+    ``relu``                                            ``sqrt(2)``
+    ``leaky_relu``                                      ``sqrt(2 / (1 + negative_slope ** 2))``
+    ``selu``                                            ``3 / 4``
+    ==================================================  ======================================
+
+    Parameters
+    ----------
+    nonlinearity : str
+        The name of the nonlinearity (exact, lower case, as in PyTorch).
+    param : int or float, optional
+        The negative slope of ``leaky_relu``; ``None`` means PyTorch's default
+        ``0.01``. Ignored by every other nonlinearity (as in PyTorch).
+
+    Returns
+    -------
+    float
+        The gain (always a float; PyTorch returns the int ``1`` for the
+        unit-gain family, which compares equal).
+
+    Raises
+    ------
+    TypeError
+        If ``nonlinearity`` is not a str.
+    ValueError
+        If ``nonlinearity`` is not supported, or if ``nonlinearity`` is
+        ``"leaky_relu"`` and ``param`` is not a finite real number (bools,
+        strings, NaN, infinities and ints too large for a float are rejected).
+
+    Examples
+    --------
+    >>> calculate_gain("relu")
+    1.4142135623730951
+    >>> calculate_gain("leaky_relu", 0.2)
+    1.3867504905630728
+    >>> calculate_gain("conv2d")
+    1.0
+    """
+    if not isinstance(nonlinearity, str):
+        raise TypeError(f"nonlinearity must be a str, got {_type_name(nonlinearity)}")
+    if nonlinearity in _UNIT_GAIN:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = _DEFAULT_NEGATIVE_SLOPE if param is None else _as_finite_slope(param)
+        if slope is None:
+            raise ValueError(
+                f"negative_slope {param!r} not a valid number: param of 'leaky_relu' must "
+                f"be None or a finite int or float, not bool (got {_type_name(param)})"
+            )
+        try:
+            # The same operations as PyTorch, so the gain is bit-identical to its value.
+            return math.sqrt(2.0 / (1 + slope**2))
+        except OverflowError:  # |slope| > ~1e154: the gain underflows to 0
+            return 0.0
+    if nonlinearity == "selu":
+        return 3.0 / 4.0
+    supported = ", ".join(repr(n) for n in _SUPPORTED_NONLINEARITIES)
+    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}; supported: {supported}")

@@ -1,0 +1,166 @@
+"""Per-call set-up of the stream's transforms, in float64 (docs/stream.md sections 3 and 7).
+
+Shared by every backend, so the constants a kernel receives are the same everywhere. The
+functions here assume validated arguments (fastinit/_validate.py).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._dtypes import dtype_max
+
+__all__ = ["inward_bounds", "nearest_value", "uniform_params", "normal_params",
+           "trunc_normal_constants", "trunc_normal_params", "log_ndtr", "FAR_LIMIT",
+           "NORMAL_MAX_RADIUS"]
+
+# Largest |z| of the Box-Muller radius (section 5.2), by compute dtype itemsize.
+NORMAL_MAX_RADIUS = {4: 6.6605, 8: 8.6511}
+# Bounds further than this many std from the mean, on one side, are rejected (section 7.2).
+FAR_LIMIT = 1e18
+
+_SQRT_HALF = math.sqrt(0.5)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def _step(x: np.ndarray, up: bool) -> np.ndarray:
+    """The next representable value of x's dtype above (up) or below it."""
+    dt = x.dtype
+    if dt.itemsize == 2:  # float16, bfloat16: step the sign-magnitude bit pattern
+        b = int(x.view(np.uint16))
+        key = -(b & 0x7FFF) if b & 0x8000 else b
+        key += 1 if up else -1
+        nb = (0x8000 | -key) if key < 0 else key
+        return np.array(nb, np.uint16).view(dt)
+    target = np.array(np.inf if up else -np.inf, dt)
+    return np.nextafter(x, target)
+
+
+def nearest_value(value: float, dt: np.dtype) -> float:
+    """value rounded to nearest in dt, as a float (exact)."""
+    return float(np.array(value, dtype=np.float64).astype(dt))
+
+
+def _inward(value: float, dt: np.dtype, lower: bool) -> float | None:
+    """Smallest value of dt >= value (lower=True) or largest <= value; None if there is none."""
+    m = dtype_max(dt)
+    if lower:
+        if value > m:
+            return None
+        if value < -m:
+            return -m
+    else:
+        if value < -m:
+            return None
+        if value > m:
+            return m
+    x = np.array(value, dtype=np.float64).astype(dt)
+    if lower and float(x) < value:
+        x = _step(x, up=True)
+    elif not lower and float(x) > value:
+        x = _step(x, up=False)
+    return float(x)
+
+
+def inward_bounds(low: float, high: float, dt: np.dtype) -> tuple[float, float] | None:
+    """(lo, hi): the smallest value of dt >= low and the largest <= high; None if lo > hi."""
+    lo = _inward(low, dt, lower=True)
+    hi = _inward(high, dt, lower=False)
+    if lo is None or hi is None or lo > hi:
+        return None
+    return lo, hi
+
+
+def uniform_params(lo: float, hi: float) -> list[float]:
+    return [lo, hi]
+
+
+def normal_params(mean: float, std: float) -> list[float]:
+    return [mean, std]
+
+
+# ---- truncated normal -------------------------------------------------------------------------
+
+
+def log_ndtr(z: float) -> float:
+    """log Phi(z) for z <= 0, accurate in float64 to the far tail."""
+    if z == -math.inf:
+        return -math.inf
+    if z > -37.0:
+        return math.log(0.5 * math.erfc(-z * _SQRT_HALF))
+    # Asymptotic series: Phi(z) = phi(z)/|z| (1 - z^-2 + 3 z^-4 - 15 z^-6 + 105 z^-8 - ...).
+    g = 1.0 / (z * z)
+    series = 1.0 - g * (1.0 - g * (3.0 - g * (15.0 - g * 105.0)))
+    return -0.5 * z * z - math.log(-z) - _LOG_SQRT_2PI + math.log(series)
+
+
+def _ndtr_minus_half(z: float) -> float:
+    """Phi(z) - 0.5, without cancellation."""
+    return 0.5 * math.erf(z * _SQRT_HALF)
+
+
+def _log_diff(la: float, lb: float) -> float:
+    """log(exp(la) - exp(lb)) for la >= lb."""
+    if lb == -math.inf:
+        return la
+    return la + math.log1p(-math.exp(lb - la))
+
+
+def trunc_normal_constants(mean: float, std: float, a: float, b: float,
+                           dt: np.dtype) -> dict[str, Any]:
+    """The set-up of section 7.1 for a truncated normal on [a, b] written as dtype dt.
+
+    Returns a dict with ``alpha, beta, mean, std, lo, hi`` and ``branches``: two dicts with
+    ``base, centre, th, dd, ld, tau, dir, sgn`` (branch bit 0 and 1), all float64 values that the
+    kernels round to their compute type.
+    """
+    alpha = (a - mean) / std
+    beta = (b - mean) / std
+    if alpha >= 0.0:
+        lp_a, lp_b = log_ndtr(-alpha), log_ndtr(-beta)
+        log_delta = _log_diff(lp_a, lp_b)
+    elif beta <= 0.0:
+        lp_a, lp_b = log_ndtr(alpha), log_ndtr(beta)
+        log_delta = _log_diff(lp_b, lp_a)
+    else:
+        outside = 0.5 * math.erfc(-alpha * _SQRT_HALF) + 0.5 * math.erfc(beta * _SQRT_HALF)
+        log_delta = math.log1p(-outside)
+    delta = math.exp(log_delta)
+
+    # (z of the CDF value T0 = Phi(z), z <= 0; dir; sgn) for branch bits 0 and 1.
+    specs = [
+        (alpha, 1.0, 1.0) if alpha <= 0.0 else (-alpha, -1.0, -1.0),
+        (-beta, 1.0, -1.0) if beta >= 0.0 else (beta, -1.0, 1.0),
+    ]
+    branches = []
+    for z, direction, sign in specs:
+        log_t0 = log_ndtr(z)
+        t0 = math.exp(log_t0)
+        p_end = t0 + direction * delta / 2.0
+        if min(t0, p_end) < 0.075:
+            base, centre, th = t0, 0.5, 0.075
+        else:
+            base, centre, th = _ndtr_minus_half(z), 0.0, -math.inf
+        branches.append({
+            "base": base, "centre": centre, "th": th, "dd": direction * delta,
+            "ld": log_delta, "tau": math.exp(log_t0 - log_delta), "dir": direction, "sgn": sign,
+        })
+    m = dtype_max(dt)
+    lo = -m if a == -math.inf else _inward(a, dt, lower=True)
+    hi = m if b == math.inf else _inward(b, dt, lower=False)
+    return {"alpha": alpha, "beta": beta, "mean": mean, "std": std, "lo": lo, "hi": hi,
+            "branches": branches}
+
+
+_BRANCH_KEYS = ("base", "centre", "th", "dd", "ld", "tau", "dir", "sgn")
+
+
+def trunc_normal_params(consts: dict[str, Any]) -> list[float]:
+    """The flat list of 22 values the kernels take (csrc/kernels.h, make_trunc_params)."""
+    flat = [consts[k] for k in ("alpha", "beta", "mean", "std", "lo", "hi")]
+    for br in consts["branches"]:
+        flat.extend(br[k] for k in _BRANCH_KEYS)
+    return [float(v) for v in flat]

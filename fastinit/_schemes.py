@@ -1,0 +1,725 @@
+"""The public initialization schemes.
+
+Each function validates everything first (fastinit/_validate.py), then draws one stream from
+the seed, then writes. ``out`` is filled in place and returned; a shape in its place allocates.
+The fan-based schemes are thin calls of :func:`uniform`, :func:`normal` and
+:func:`trunc_normal`'s kernels with parameters from the variance rule (docs/schemes.md).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypeVar, Union
+
+import numpy as np
+
+from . import _backend as B
+from ._dtypes import compute_dtype, dtype_max, dtype_name
+from ._fans import calculate_gain, compute_fans
+from ._generator import Generator, resolve_seed
+from ._params import (FAR_LIMIT, NORMAL_MAX_RADIUS, inward_bounds, nearest_value,
+                      trunc_normal_constants, trunc_normal_params)
+from ._validate import as_output, check_ndim, choice, real
+
+__all__ = [
+    "zeros", "ones", "constant", "uniform", "normal", "trunc_normal", "xavier_uniform",
+    "xavier_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal",
+    "variance_scaling", "orthogonal", "sparse", "eye", "dirac", "random_raw", "glorot_uniform",
+    "glorot_normal", "he_uniform", "he_normal",
+]
+
+A = TypeVar("A")
+Seed = Union[int, Generator, None]
+DTypeLike = Any
+
+# Keras' correction: the std of a standard normal truncated to [-2, 2].
+TRUNCATED_NORMAL_STD = 0.87962566103423978
+_MODES = ("fan_in", "fan_out", "fan_avg")
+_KAIMING_MODES = ("fan_in", "fan_out")
+_DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
+def _resolve(seed: Seed | tuple[int, int]) -> tuple[int, int]:
+    """(seed, stream) of an already-drawn pair, or drawn now from `seed`."""
+    return seed if isinstance(seed, tuple) else resolve_seed(seed)
+
+
+_NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                   "conv_transpose2d", "conv_transpose3d", "sigmoid", "tanh", "relu",
+                   "leaky_relu", "selu")
+
+
+# ---- the kernels' entry points (validated arguments only) -------------------------------------
+
+
+def _uniform_into(arr: np.ndarray, low: float, high: float, seed: Seed, scheme: str) -> None:
+    dt = arr.dtype
+    m = dtype_max(dt)
+    for name, v in (("low", low), ("high", high)):
+        if abs(v) > m:
+            raise ValueError(f"{scheme}: {name}={v} is outside the {dtype_name(dt)} range "
+                             f"[-{m}, {m}]")
+    bounds = inward_bounds(low, high, dt)
+    if bounds is None:
+        raise ValueError(f"{scheme}: no {dtype_name(dt)} value lies in [{low}, {high}]")
+    lo, hi = bounds
+    ct = compute_dtype(dt).type
+    with np.errstate(over="ignore"):
+        span = ct(hi) - ct(lo)
+    if not np.isfinite(span):
+        raise ValueError(f"{scheme}: high - low = {hi - lo} overflows {np.dtype(ct).name}")
+    s, k = _resolve(seed)
+    B.fill(B.SCHEME_UNIFORM, arr, s, k, [lo, hi])
+
+
+def _normal_into(arr: np.ndarray, mean: float, std: float, seed: Seed | tuple[int, int],
+                 scheme: str, extra: int = 0) -> None:
+    dt = arr.dtype
+    reach = abs(mean) + NORMAL_MAX_RADIUS[compute_dtype(dt).itemsize] * std
+    if reach > dtype_max(dt):
+        raise ValueError(f"{scheme}: mean={mean}, std={std} would overflow {dtype_name(dt)} "
+                         f"(|mean| + {NORMAL_MAX_RADIUS[compute_dtype(dt).itemsize]} * std must "
+                         f"be <= {dtype_max(dt)})")
+    s, k = _resolve(seed)
+    B.fill(B.SCHEME_NORMAL, arr, s, k, [mean, std], extra=extra)
+
+
+def _trunc_normal_into(arr: np.ndarray, mean: float, std: float, a: float, b: float,
+                       seed: Seed, scheme: str) -> None:
+    dt = arr.dtype
+    m = dtype_max(dt)
+    for name, v in (("a", a), ("b", b)):
+        if math.isfinite(v) and abs(v) > m:
+            raise ValueError(f"{scheme}: {name}={v} is outside the {dtype_name(dt)} range "
+                             f"[-{m}, {m}]")
+    if std > 0:
+        reach_lo = min(b, mean) - 40.0 * std if a == -math.inf else a
+        reach_hi = max(a, mean) + 40.0 * std if b == math.inf else b
+        if max(abs(reach_lo), abs(reach_hi)) > m:
+            raise ValueError(f"{scheme}: mean={mean}, std={std} with an infinite bound would "
+                             f"overflow {dtype_name(dt)}")
+        if (a - mean) / std > FAR_LIMIT or (b - mean) / std < -FAR_LIMIT:
+            raise ValueError(f"{scheme}: [a, b] = [{a}, {b}] lies more than {FAR_LIMIT:g} "
+                             f"standard deviations from the mean; there the distribution is a "
+                             f"point mass at the nearer bound")
+    lo = -m if a == -math.inf else a
+    hi = m if b == math.inf else b
+    if inward_bounds(lo, hi, dt) is None:
+        raise ValueError(f"{scheme}: no {dtype_name(dt)} value lies in [a, b] = [{a}, {b}]")
+    s, k = _resolve(seed)
+    if std == 0.0:  # a point mass at the mean, clipped to [a, b]
+        lo_, hi_ = inward_bounds(lo, hi, dt)
+        B.fill(B.SCHEME_CONSTANT, arr, s, k, [min(max(nearest_value(mean, dt), lo_), hi_)])
+        return
+    consts = trunc_normal_constants(mean, std, a, b, dt)
+    B.fill(B.SCHEME_TRUNC_NORMAL, arr, s, k, trunc_normal_params(consts))
+
+
+def _std(value: Any, name: str) -> float:
+    std = real(value, name)
+    if std < 0:
+        raise ValueError(f"{name} must be >= 0, got {std}")
+    return std
+
+
+def _fan(arr: np.ndarray, mode: str, in_axis: int, out_axis: int) -> float:
+    fan_in, fan_out = compute_fans(arr.shape, in_axis, out_axis)
+    if mode == "fan_in":
+        return float(fan_in)
+    if mode == "fan_out":
+        return float(fan_out)
+    return (fan_in + fan_out) / 2.0
+
+
+def _fan_scheme_array(out: Any, dtype: DTypeLike, scheme: str) -> tuple[np.ndarray, Any]:
+    arr, ret = as_output(out, dtype)
+    check_ndim(arr, scheme, minimum=2)
+    return arr, ret
+
+
+# ---- constants ---------------------------------------------------------------------------------
+
+
+def constant(out: A, value: float, *, dtype: DTypeLike = None) -> A:
+    """Fill `out` with `value`.
+
+    Parameters
+    ----------
+    out : ndarray or shape
+        Writable float32, float64, float16 or bfloat16 array, filled in place (any strides).
+        A shape (tuple or int) instead allocates a new array of `dtype`.
+    value : float
+        Finite, within the dtype's range; rounded to nearest in the output dtype.
+    dtype : dtype, optional
+        Only with a shape: the new array's dtype (default float32; "bfloat16" accepted).
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
+
+    Raises
+    ------
+    TypeError
+        `out` is not an array or shape, or has a non-float dtype; `value` is not a real number.
+    ValueError
+        `out` is read-only, broadcast, unaligned or byte-swapped; `value` is NaN, infinite or
+        out of the dtype's range.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> fastinit.constant(np.empty(3, np.float32), 0.5)
+    array([0.5, 0.5, 0.5], dtype=float32)
+    """
+    arr, ret = as_output(out, dtype)
+    v = real(value, "value")
+    m = dtype_max(arr.dtype)
+    if abs(v) > m:
+        raise ValueError(f"constant: value={v} is outside the {dtype_name(arr.dtype)} range "
+                         f"[-{m}, {m}]")
+    B.fill(B.SCHEME_CONSTANT, arr, 0, 0, [nearest_value(v, arr.dtype)])
+    return ret
+
+
+def zeros(out: A, *, dtype: DTypeLike = None) -> A:
+    """Fill `out` with zeros (see :func:`constant` for `out` and `dtype`).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.zeros((2,))
+    array([0., 0.], dtype=float32)
+    """
+    return constant(out, 0.0, dtype=dtype)
+
+
+def ones(out: A, *, dtype: DTypeLike = None) -> A:
+    """Fill `out` with ones (see :func:`constant` for `out` and `dtype`).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.ones((2,), dtype="float64")
+    array([1., 1.])
+    """
+    return constant(out, 1.0, dtype=dtype)
+
+
+# ---- basic distributions -----------------------------------------------------------------------
+
+
+def uniform(out: A, low: float = 0.0, high: float = 1.0, *, seed: Seed = None,
+            dtype: DTypeLike = None) -> A:
+    """Fill `out` with values drawn uniformly from ``[low, high]``.
+
+    Parameters
+    ----------
+    out : ndarray or shape
+        Writable float32, float64, float16 or bfloat16 array, filled in place (any strides),
+        or a shape (tuple or int) to allocate a new array of `dtype`.
+    low, high : float
+        Finite bounds, ``low <= high``, within the dtype's range.
+    seed : int, Generator or None
+        An int in ``[0, 2**64)`` (stream 0 of that seed), a :class:`Generator` (its next
+        stream), or None (the global generator, see :func:`manual_seed`).
+    dtype : dtype, optional
+        Only with a shape: the new array's dtype (default float32).
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
+
+    Raises
+    ------
+    TypeError
+        Wrong kind of `out`, a non-float dtype, a non-real parameter, a bad `seed` type.
+    ValueError
+        Read-only, broadcast, unaligned or byte-swapped `out`; NaN or infinite bounds;
+        ``low > high``; a seed out of range.
+
+    Notes
+    -----
+    Element ``i`` (C order of the logical array) is ``lo + (hi - lo) * u_i`` with
+    ``u_i = (w_i >> 8) * 2**-24`` from the ``i``-th Philox word (53 bits of two words for
+    float64), where ``lo``/``hi`` are `low`/`high` rounded inward to the dtype, so every value
+    lies in ``[low, high]``. See docs/stream.md.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.uniform(np.empty((2, 3), np.float32), -1.0, 1.0, seed=0)
+    >>> bool(((w >= -1) & (w <= 1)).all())
+    True
+    """
+    arr, ret = as_output(out, dtype)
+    lo, hi = real(low, "low"), real(high, "high")
+    if lo > hi:
+        raise ValueError(f"uniform: low must be <= high, got low={lo}, high={hi}")
+    _uniform_into(arr, lo, hi, seed, "uniform")
+    return ret
+
+
+def normal(out: A, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None,
+           dtype: DTypeLike = None) -> A:
+    """Fill `out` with values drawn from the normal distribution N(mean, std**2).
+
+    Parameters
+    ----------
+    out : ndarray or shape
+        See :func:`uniform`.
+    mean : float
+        Finite.
+    std : float
+        Finite, ``>= 0``.
+    seed, dtype
+        See :func:`uniform`.
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`uniform`; also ``std < 0``, or parameters whose values would overflow the
+        dtype.
+
+    Notes
+    -----
+    Box-Muller on two words per pair of elements, with fastinit's own log, sin and cos
+    polynomials (docs/stream.md section 5): the same bits on every backend. ``|z| <= 6.67`` for
+    float32, ``8.66`` for float64; values are never NaN or infinite.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.normal((1000,), 0.0, 0.02, seed=1)
+    >>> round(float(w.std()), 2)
+    0.02
+    """
+    arr, ret = as_output(out, dtype)
+    _normal_into(arr, real(mean, "mean"), _std(std, "std"), seed, "normal")
+    return ret
+
+
+def trunc_normal(out: A, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                 *, seed: Seed = None, dtype: DTypeLike = None) -> A:
+    """Fill `out` with N(mean, std**2) truncated to ``[a, b]``.
+
+    `a` and `b` are absolute bounds, as in :func:`torch.nn.init.trunc_normal_` (not in units of
+    `std`).
+
+    Parameters
+    ----------
+    out : ndarray or shape
+        See :func:`uniform`.
+    mean : float
+        Finite.
+    std : float
+        Finite, ``>= 0`` (0 gives `mean` clipped to ``[a, b]``).
+    a, b : float
+        Bounds, ``a < b``; either may be infinite (a one-sided truncation), neither NaN.
+    seed, dtype
+        See :func:`uniform`.
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`uniform`; also ``std < 0``, ``a >= b``, NaN parameters.
+
+    Notes
+    -----
+    Inverse CDF with one word per element: one bit picks the half of the probability mass next
+    to `a` or to `b`, and the rest is measured from that bound, in log space in the tails, so the
+    result is exact far into either tail (e.g. ``[8, 9]`` or ``[-40, -39]`` std) and on very
+    narrow intervals. Every value lies in ``[a, b]``, finite. See docs/stream.md section 7.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.trunc_normal((1000,), std=0.02, a=-0.04, b=0.04, seed=0)
+    >>> bool(((w >= -0.04) & (w <= 0.04)).all())
+    True
+    """
+    arr, ret = as_output(out, dtype)
+    mean_ = real(mean, "mean")
+    std_ = _std(std, "std")
+    a_ = real(a, "a", allow_inf=True)
+    b_ = real(b, "b", allow_inf=True)
+    if a_ >= b_:
+        raise ValueError(f"trunc_normal: a must be < b, got a={a_}, b={b_}")
+    _trunc_normal_into(arr, mean_, std_, a_, b_, seed, "trunc_normal")
+    return ret
+
+
+# ---- variance-scaling family -------------------------------------------------------------------
+
+
+def variance_scaling(out: A, scale: float = 1.0, mode: str = "fan_in",
+                     distribution: str = "truncated_normal", *, in_axis: int = 1,
+                     out_axis: int = 0, seed: Seed = None, dtype: DTypeLike = None) -> A:
+    """Keras/JAX variance scaling: variance ``scale / n`` with ``n`` the fan of `mode`.
+
+    Parameters
+    ----------
+    out : ndarray or shape
+        At least 2-D. See :func:`uniform`.
+    scale : float
+        ``> 0``.
+    mode : {"fan_in", "fan_out", "fan_avg"}
+        Which fan is ``n``; ``fan_avg`` is ``(fan_in + fan_out) / 2``.
+    distribution : {"truncated_normal", "normal", "uniform"}
+        ``truncated_normal``: N(0, s**2) cut at ``±2 s`` with ``s = sqrt(scale / n) /
+        0.87962566103423978`` (so the variance is ``scale / n``); ``normal`` (alias
+        ``untruncated_normal``): N(0, scale / n); ``uniform``: U(-l, l), ``l = sqrt(3 scale / n)``.
+    in_axis, out_axis : int
+        The axes of the fans (JAX's meaning). The default is PyTorch's layout
+        ``(out, in, *receptive)``; ``in_axis=-2, out_axis=-1`` is Keras/JAX's.
+    seed, dtype
+        See :func:`uniform`.
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`uniform`; also fewer than 2 dimensions, an unknown `mode` or
+        `distribution`, ``scale <= 0``, bad axes.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.variance_scaling((256, 128), 2.0, "fan_in", "normal", seed=0)
+    >>> abs(float(w.var()) * 128 / 2.0 - 1) < 0.05
+    True
+    """
+    arr, ret = _fan_scheme_array(out, dtype, "variance_scaling")
+    s = real(scale, "scale")
+    if s <= 0:
+        raise ValueError(f"variance_scaling: scale must be > 0, got {s}")
+    mode_ = choice(mode, "mode", _MODES)
+    dist = choice(distribution, "distribution", _DISTRIBUTIONS)
+    fan = _fan(arr, mode_, in_axis, out_axis)
+    _variance_scaling_into(arr, s, fan, dist, seed, "variance_scaling")
+    return ret
+
+
+def _variance_scaling_into(arr: np.ndarray, scale: float, fan: float, dist: str, seed: Seed,
+                           scheme: str) -> None:
+    if arr.size == 0:
+        resolve_seed(seed)
+        return
+    variance = scale / fan
+    if dist == "truncated_normal":
+        std = math.sqrt(variance) / TRUNCATED_NORMAL_STD
+        _trunc_normal_into(arr, 0.0, std, -2.0 * std, 2.0 * std, seed, scheme)
+    elif dist in ("normal", "untruncated_normal"):
+        _normal_into(arr, 0.0, math.sqrt(variance), seed, scheme)
+    else:
+        limit = math.sqrt(3.0 * variance)
+        _uniform_into(arr, -limit, limit, seed, scheme)
+
+
+def xavier_uniform(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int = 0,
+                   seed: Seed = None, dtype: DTypeLike = None) -> A:
+    """Xavier/Glorot uniform: U(-l, l) with ``l = gain * sqrt(6 / (fan_in + fan_out))``.
+
+    As :func:`torch.nn.init.xavier_uniform_`. `gain` is finite and ``>= 0``; other parameters as
+    :func:`variance_scaling`.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.xavier_uniform(np.empty((64, 32), np.float32), seed=0)
+    >>> bool(np.abs(w).max() <= (6 / 96) ** 0.5)
+    True
+    """
+    arr, ret = _fan_scheme_array(out, dtype, "xavier_uniform")
+    g = _gain(gain)
+    fan = _fan(arr, "fan_avg", in_axis, out_axis)
+    _variance_scaling_into(arr, g * g, fan, "uniform", seed, "xavier_uniform")
+    return ret
+
+
+def xavier_normal(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int = 0,
+                  seed: Seed = None, dtype: DTypeLike = None) -> A:
+    """Xavier/Glorot normal: N(0, s**2), ``s = gain * sqrt(2 / (fan_in + fan_out))``, untruncated.
+
+    As :func:`torch.nn.init.xavier_normal_`; parameters as :func:`xavier_uniform`.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.xavier_normal((512, 512), seed=0)
+    >>> abs(float(w.std()) / (2 / 1024) ** 0.5 - 1) < 0.01
+    True
+    """
+    arr, ret = _fan_scheme_array(out, dtype, "xavier_normal")
+    g = _gain(gain)
+    fan = _fan(arr, "fan_avg", in_axis, out_axis)
+    _variance_scaling_into(arr, g * g, fan, "normal", seed, "xavier_normal")
+    return ret
+
+
+def _gain(gain: Any) -> float:
+    g = real(gain, "gain")
+    if g < 0:
+        raise ValueError(f"gain must be >= 0, got {g}")
+    return g
+
+
+def _kaiming(out: Any, a: float, mode: str, nonlinearity: str, in_axis: int, out_axis: int,
+             seed: Seed, dtype: DTypeLike, dist: str, scheme: str) -> Any:
+    arr, ret = _fan_scheme_array(out, dtype, scheme)
+    slope = real(a, "a")
+    mode_ = choice(mode, "mode", _KAIMING_MODES)
+    nl = choice(nonlinearity, "nonlinearity", _NONLINEARITIES)
+    gain = calculate_gain(nl, slope)
+    fan = _fan(arr, mode_, in_axis, out_axis)
+    _variance_scaling_into(arr, gain * gain, fan, dist, seed, scheme)
+    return ret
+
+
+def kaiming_uniform(out: A, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", *, in_axis: int = 1, out_axis: int = 0,
+                    seed: Seed = None, dtype: DTypeLike = None) -> A:
+    """He/Kaiming uniform: U(-l, l), ``l = gain * sqrt(3 / fan)``, ``gain =
+    calculate_gain(nonlinearity, a)``.
+
+    As :func:`torch.nn.init.kaiming_uniform_`: `a` is the negative slope for ``leaky_relu``;
+    `mode` is ``fan_in`` or ``fan_out``. Other parameters as :func:`variance_scaling`.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.kaiming_uniform((128, 64), nonlinearity="relu", seed=0)
+    >>> bool(abs(w).max() <= (6 / 64) ** 0.5)
+    True
+    """
+    return _kaiming(out, a, mode, nonlinearity, in_axis, out_axis, seed, dtype, "uniform",
+                    "kaiming_uniform")
+
+
+def kaiming_normal(out: A, a: float = 0.0, mode: str = "fan_in",
+                   nonlinearity: str = "leaky_relu", *, in_axis: int = 1, out_axis: int = 0,
+                   seed: Seed = None, dtype: DTypeLike = None) -> A:
+    """He/Kaiming normal: N(0, s**2), ``s = gain / sqrt(fan)``, untruncated.
+
+    As :func:`torch.nn.init.kaiming_normal_`; parameters as :func:`kaiming_uniform`.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.kaiming_normal((256, 256), mode="fan_out", nonlinearity="relu", seed=0)
+    >>> abs(float(w.std()) / (2 / 256) ** 0.5 - 1) < 0.02
+    True
+    """
+    return _kaiming(out, a, mode, nonlinearity, in_axis, out_axis, seed, dtype, "normal",
+                    "kaiming_normal")
+
+
+def lecun_uniform(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = None,
+                  dtype: DTypeLike = None) -> A:
+    """LeCun uniform: U(-l, l), ``l = sqrt(3 / fan_in)`` (variance ``1 / fan_in``).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.lecun_uniform((64, 48), seed=0)
+    >>> bool(abs(w).max() <= (3 / 48) ** 0.5)
+    True
+    """
+    arr, ret = _fan_scheme_array(out, dtype, "lecun_uniform")
+    fan = _fan(arr, "fan_in", in_axis, out_axis)
+    _variance_scaling_into(arr, 1.0, fan, "uniform", seed, "lecun_uniform")
+    return ret
+
+
+def lecun_normal(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = None,
+                 dtype: DTypeLike = None) -> A:
+    """LeCun normal: N(0, 1 / fan_in), untruncated (as the PyTorch-style normal variants; JAX's
+    ``lecun_normal`` is truncated: use ``variance_scaling(out, 1.0, "fan_in")`` for that).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.lecun_normal((256, 400), seed=0)
+    >>> abs(float(w.var()) * 400 - 1) < 0.05
+    True
+    """
+    arr, ret = _fan_scheme_array(out, dtype, "lecun_normal")
+    fan = _fan(arr, "fan_in", in_axis, out_axis)
+    _variance_scaling_into(arr, 1.0, fan, "normal", seed, "lecun_normal")
+    return ret
+
+
+# ---- structured schemes ------------------------------------------------------------------------
+
+
+def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike = None) -> A:
+    """A (semi-)orthogonal matrix, as :func:`torch.nn.init.orthogonal_`.
+
+    `out` (at least 2-D) is viewed as ``(rows, cols) = (shape[0], prod(shape[1:]))``. A float64
+    N(0, 1) draw of that matrix (the stream of :func:`normal`) is QR-decomposed (its transpose
+    when ``rows < cols``), ``Q`` is multiplied by the signs of ``diag(R)`` so the result is
+    uniformly (Haar) distributed, scaled by `gain` (any finite float) and rounded to the dtype.
+    Needs ``rows * cols`` float64 temporaries.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> q = fastinit.orthogonal((4, 8), seed=0, dtype="float64")
+    >>> bool(np.allclose(q @ q.T, np.eye(4)))
+    True
+    """
+    arr, ret = _fan_scheme_array(out, dtype, "orthogonal")
+    g = real(gain, "gain")
+    s, k = resolve_seed(seed)
+    if arr.size == 0:
+        return ret
+    rows = arr.shape[0]
+    cols = arr.size // rows
+    flat = np.empty((rows, cols), np.float64)
+    B.fill(B.SCHEME_NORMAL, flat, s, k, [0.0, 1.0])
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    q *= g
+    arr[...] = q.reshape(arr.shape)
+    return ret
+
+
+def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
+           dtype: DTypeLike = None) -> A:
+    """A sparse 2-D matrix, as :func:`torch.nn.init.sparse_`: N(0, std**2) values with
+    ``ceil(sparsity * rows)`` zeros in every column.
+
+    The zero rows of each column are a uniformly random subset, chosen by ranking keys drawn
+    from the same stream with ``extra = 1`` (docs/stream.md section 8).
+
+    Parameters
+    ----------
+    out : ndarray or shape
+        2-D. See :func:`uniform`.
+    sparsity : float
+        Fraction of zeros per column, in ``[0, 1]``.
+    std : float
+        ``>= 0``.
+    seed, dtype
+        See :func:`uniform`.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.sparse((10, 4), 0.3, seed=0)
+    >>> (w == 0).sum(axis=0).tolist()
+    [3, 3, 3, 3]
+    """
+    arr, ret = as_output(out, dtype)
+    check_ndim(arr, "sparse", allowed=(2,))
+    sp = real(sparsity, "sparsity")
+    if not 0.0 <= sp <= 1.0:
+        raise ValueError(f"sparse: sparsity must be in [0, 1], got {sp}")
+    std_ = _std(std, "std")
+    seed_pair = resolve_seed(seed)
+    if arr.size == 0:
+        return ret
+    _normal_into(arr, 0.0, std_, seed_pair, "sparse")
+    rows, cols = arr.shape
+    n_zeros = math.ceil(sp * rows)
+    if n_zeros:
+        keys = np.empty((rows, cols), np.uint32)
+        B.fill(B.SCHEME_RAW, keys, seed_pair[0], seed_pair[1], [], extra=1)
+        zero_rows = np.argsort(keys, axis=0, kind="stable")[:n_zeros]
+        arr[zero_rows, np.arange(cols)[None, :]] = 0
+    return ret
+
+
+def eye(out: A, *, dtype: DTypeLike = None) -> A:
+    """The identity matrix (ones on the main diagonal of a 2-D `out`, zeros elsewhere), as
+    :func:`torch.nn.init.eye_`; non-square shapes are allowed.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.eye((2, 3))
+    array([[1., 0., 0.],
+           [0., 1., 0.]], dtype=float32)
+    """
+    arr, ret = as_output(out, dtype)
+    check_ndim(arr, "eye", allowed=(2,))
+    B.fill(B.SCHEME_CONSTANT, arr, 0, 0, [0.0])
+    n = min(arr.shape)
+    arr[np.arange(n), np.arange(n)] = 1
+    return ret
+
+
+def dirac(out: A, groups: int = 1, *, dtype: DTypeLike = None) -> A:
+    """The Dirac delta (identity) for a convolution weight, as :func:`torch.nn.init.dirac_`.
+
+    `out` is 3-, 4- or 5-D ``(out_channels, in_channels, *kernel)``; `groups` (an int >= 1)
+    must divide ``out_channels``. Each group's first ``min(out_channels // groups,
+    in_channels)`` channels get a 1 at the kernel centre (``k // 2`` in each dimension).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.dirac((2, 2, 3))
+    >>> w[:, :, 1].tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    arr, ret = as_output(out, dtype)
+    check_ndim(arr, "dirac", allowed=(3, 4, 5))
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"groups must be an int, got {type(groups).__name__}")
+    if groups < 1:
+        raise ValueError(f"groups must be >= 1, got {groups}")
+    if arr.shape[0] % groups != 0:
+        raise ValueError(f"dirac: groups={groups} must divide dimension 0 of out "
+                         f"(shape {arr.shape})")
+    B.fill(B.SCHEME_CONSTANT, arr, 0, 0, [0.0])
+    if arr.size == 0:
+        return ret
+    per_group = arr.shape[0] // groups
+    n = min(per_group, arr.shape[1])
+    centre = tuple(d // 2 for d in arr.shape[2:])
+    d = np.arange(n)
+    for g in range(int(groups)):
+        arr[(g * per_group + d, d) + centre] = 1
+    return ret
+
+
+def random_raw(out: A, *, seed: Seed = None) -> A:
+    """Fill a uint32 array with the stream's raw Philox words: element ``i`` (C order of the
+    logical array) is word ``i`` of the stream. The ground truth of the stream.
+
+    A shape in place of `out` allocates a uint32 array.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> [hex(w) for w in fastinit.random_raw((4,), seed=0)]
+    ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
+    """
+    arr, ret = as_output(out, None, raw=True)
+    s, k = resolve_seed(seed)
+    B.fill(B.SCHEME_RAW, arr, s, k, [])
+    return ret
+
+
+glorot_uniform = xavier_uniform
+glorot_normal = xavier_normal
+he_uniform = kaiming_uniform
+he_normal = kaiming_normal
