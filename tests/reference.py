@@ -63,9 +63,13 @@ def rn(value, T) -> np.floating:
         return np.float64(d)
     if T is not np.float32:
         raise TypeError(T)
-    c = np.float32(d)
+    with np.errstate(over="ignore"):
+        c = np.float32(d)
+        cands = (np.nextafter(c, np.float32(-np.inf)), c, np.nextafter(c, np.float32(np.inf)))
+    if not np.isfinite(c):  # beyond the largest float32 (+ half an ulp): overflows
+        return c
     best = None
-    for cand in (np.nextafter(c, np.float32(-np.inf)), c, np.nextafter(c, np.float32(np.inf))):
+    for cand in cands:
         if not np.isfinite(cand):
             continue
         err = abs(Fraction(float(cand)) - x)

@@ -1,0 +1,7 @@
+"""``python -m fastinit bench ...``: the same as the ``fastinit`` command."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

@@ -1,0 +1,300 @@
+"""The ``fastinit`` command: ``fastinit bench`` measures fills against NumPy and PyTorch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._dtypes import dtype_name, resolve_dtype
+from ._progress import Progress
+
+__all__ = ["main", "bench", "BenchRow"]
+
+DEFAULT_SCHEMES = ("constant", "uniform", "normal", "trunc_normal", "xavier_uniform",
+                   "kaiming_normal", "variance_scaling")
+ALL_SCHEMES = DEFAULT_SCHEMES + ("xavier_normal", "kaiming_uniform", "lecun_uniform",
+                                 "lecun_normal", "orthogonal", "sparse")
+
+
+@dataclass
+class BenchRow:
+    """One measurement: a scheme and dtype at a size, for every library, medians of repeats."""
+
+    scheme: str
+    dtype: str
+    size: int
+    threads: int
+    seconds: dict[str, float] = field(default_factory=dict)  # library -> median seconds
+
+    def gsamples(self, lib: str) -> float | None:
+        t = self.seconds.get(lib)
+        return None if t is None or t <= 0 else self.size / t / 1e9
+
+    def gbytes(self, lib: str, itemsize: int) -> float | None:
+        g = self.gsamples(lib)
+        return None if g is None else g * itemsize
+
+
+def _median_time(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _matrix_shape(size: int) -> tuple[int, int]:
+    """A 2-D shape with exactly `size` elements, as square as a divisor allows."""
+    cols = 1 << max(0, (size.bit_length() - 1) // 2)
+    while size % cols:
+        cols //= 2
+    return size // cols, cols
+
+
+def _fastinit_call(scheme: str, buf: np.ndarray) -> Callable[[], Any]:
+    import fastinit
+
+    calls: dict[str, Callable[[], Any]] = {
+        "constant": lambda: fastinit.constant(buf, 0.5),
+        "uniform": lambda: fastinit.uniform(buf, -1.0, 1.0, seed=0),
+        "normal": lambda: fastinit.normal(buf, 0.0, 0.02, seed=0),
+        "trunc_normal": lambda: fastinit.trunc_normal(buf, 0.0, 0.02, -0.04, 0.04, seed=0),
+        "xavier_uniform": lambda: fastinit.xavier_uniform(buf, seed=0),
+        "xavier_normal": lambda: fastinit.xavier_normal(buf, seed=0),
+        "kaiming_uniform": lambda: fastinit.kaiming_uniform(buf, seed=0),
+        "kaiming_normal": lambda: fastinit.kaiming_normal(buf, seed=0),
+        "lecun_uniform": lambda: fastinit.lecun_uniform(buf, seed=0),
+        "lecun_normal": lambda: fastinit.lecun_normal(buf, seed=0),
+        "variance_scaling": lambda: fastinit.variance_scaling(buf, seed=0),
+        "orthogonal": lambda: fastinit.orthogonal(buf, seed=0),
+        "sparse": lambda: fastinit.sparse(buf, 0.1, seed=0),
+    }
+    return calls[scheme]
+
+
+def _numpy_call(scheme: str, buf: np.ndarray) -> Callable[[], Any] | None:
+    """NumPy's closest in-place equivalent, or None where NumPy has none for this dtype."""
+    if scheme == "constant":
+        return lambda: buf.fill(0.5)
+    if buf.dtype not in (np.float32, np.float64):
+        return None
+    rng = np.random.default_rng(0)
+    flat = buf.reshape(-1)
+    if scheme in ("uniform", "xavier_uniform", "kaiming_uniform", "lecun_uniform"):
+        return lambda: rng.random(out=flat, dtype=buf.dtype)
+    if scheme in ("normal", "xavier_normal", "kaiming_normal", "lecun_normal"):
+        return lambda: rng.standard_normal(out=flat, dtype=buf.dtype)
+    return None
+
+
+def _torch_call(scheme: str, shape: tuple[int, ...], dt: np.dtype) -> Callable[[], Any] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    tdt = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
+           "bfloat16": torch.bfloat16}[dtype_name(dt)]
+    t = torch.empty(shape, dtype=tdt)
+    t.fill_(0)  # touch the pages
+    init = torch.nn.init
+    calls: dict[str, Callable[[], Any]] = {
+        "constant": lambda: t.fill_(0.5),
+        "uniform": lambda: init.uniform_(t, -1.0, 1.0),
+        "normal": lambda: init.normal_(t, 0.0, 0.02),
+        "trunc_normal": lambda: init.trunc_normal_(t, 0.0, 0.02, -0.04, 0.04),
+        "xavier_uniform": lambda: init.xavier_uniform_(t),
+        "xavier_normal": lambda: init.xavier_normal_(t),
+        "kaiming_uniform": lambda: init.kaiming_uniform_(t),
+        "kaiming_normal": lambda: init.kaiming_normal_(t),
+        "lecun_uniform": lambda: init.kaiming_uniform_(t, nonlinearity="linear"),
+        "lecun_normal": lambda: init.kaiming_normal_(t, nonlinearity="linear"),
+        "orthogonal": lambda: init.orthogonal_(t),
+        "sparse": lambda: init.sparse_(t, 0.1),
+    }
+    if scheme == "variance_scaling":
+        fan_in = shape[1] * math.prod(shape[2:])
+        std = math.sqrt(1.0 / fan_in) / 0.87962566103423978
+        return lambda: init.trunc_normal_(t, 0.0, std, -2 * std, 2 * std)
+    return calls.get(scheme)
+
+
+def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], threads: int,
+          repeat: int = 3, peers: bool = True, progress: bool = True) -> list[BenchRow]:
+    """Measure every (scheme, dtype, size): fastinit, NumPy and PyTorch (when installed).
+
+    Buffers are allocated and their pages touched before timing; each figure is the median of
+    `repeat` runs. Returns one :class:`BenchRow` per combination.
+    """
+    import fastinit
+
+    fastinit.set_num_threads(threads)
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+    rows: list[BenchRow] = []
+    total = len(schemes) * len(dtypes) * len(sizes)
+    with Progress(total, "bench", enabled=progress) as bar:
+        for dname in dtypes:
+            dt = resolve_dtype(dname)
+            for size in sizes:
+                shape = _matrix_shape(size)
+                buf = np.empty(shape, dt)
+                fastinit.zeros(buf)
+                for scheme in schemes:
+                    row = BenchRow(scheme, dtype_name(dt), size, threads)
+                    row.seconds["fastinit"] = _median_time(_fastinit_call(scheme, buf), repeat)
+                    if scheme != "constant":
+                        row.seconds["fill"] = _median_time(_fastinit_call("constant", buf),
+                                                           repeat)
+                    if peers:
+                        np_call = _numpy_call(scheme, buf)
+                        if np_call is not None:
+                            row.seconds["numpy"] = _median_time(np_call, repeat)
+                        torch_call = _torch_call(scheme, shape, dt)
+                        if torch_call is not None:
+                            row.seconds["torch"] = _median_time(torch_call, repeat)
+                    rows.append(row)
+                    bar.advance(f"{scheme} {dtype_name(dt)} n={size}")
+                del buf
+    return rows
+
+
+def _fmt(x: float | None, spec: str = ".3f") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def format_table(rows: Sequence[BenchRow]) -> str:
+    head = (f"{'scheme':<17}{'dtype':<9}{'size':>12}  {'fastinit':>9}{'GB/s':>7}"
+            f"{'numpy':>8}{'torch':>8}  {'x numpy':>8}{'x torch':>8}{'of fill':>8}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        isz = resolve_dtype(r.dtype).itemsize
+        fi, npy, tch = r.gsamples("fastinit"), r.gsamples("numpy"), r.gsamples("torch")
+        fill = r.gsamples("fill") if r.scheme != "constant" else fi
+        lines.append(
+            f"{r.scheme:<17}{r.dtype:<9}{r.size:>12}  {_fmt(fi):>9}{_fmt(r.gbytes('fastinit', isz), '.1f'):>7}"
+            f"{_fmt(npy):>8}{_fmt(tch):>8}  "
+            f"{_fmt(fi / npy if fi and npy else None, '.1f'):>8}"
+            f"{_fmt(fi / tch if fi and tch else None, '.1f'):>8}"
+            f"{_fmt(fi / fill if fi and fill else None, '.2f'):>8}")
+    lines.append("Gsamples/s, medians. 'of fill': fraction of fastinit.constant's rate on the "
+                 "same buffer (the store bandwidth).")
+    return "\n".join(lines)
+
+
+def plot(rows: Sequence[BenchRow], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    schemes = list(dict.fromkeys(r.scheme for r in rows))
+    dtypes = list(dict.fromkeys(r.dtype for r in rows))
+    fig, axes = plt.subplots(1, len(schemes), figsize=(4.2 * len(schemes), 3.6), squeeze=False)
+    for ax, scheme in zip(axes[0], schemes):
+        for dname in dtypes:
+            sel = [r for r in rows if r.scheme == scheme and r.dtype == dname]
+            for lib, style in (("fastinit", "-o"), ("numpy", "--s"), ("torch", ":^")):
+                pts = [(r.size, r.gsamples(lib)) for r in sel if r.gsamples(lib)]
+                if pts:
+                    xs, ys = zip(*pts)
+                    ax.plot(xs, ys, style, label=f"{lib} {dname}" if len(dtypes) > 1 else lib)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_title(scheme)
+        ax.set_xlabel("elements")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel("Gsamples/s (median)")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"fastinit bench, {rows[0].threads} threads, {platform.machine()}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _size(text: str) -> int:
+    try:
+        if "**" in text:
+            base, exp = text.split("**")
+            value = float(int(base) ** int(exp))
+        else:
+            value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 1e8 or 2**28)") from None
+    if value < 1 or value != int(value):
+        raise argparse.ArgumentTypeError(f"size must be a positive integer, got {text!r}")
+    return int(value)
+
+
+def _list(allowed: Sequence[str]) -> Callable[[str], list[str]]:
+    def parse(text: str) -> list[str]:
+        items = [s.strip() for s in text.split(",") if s.strip()]
+        bad = [s for s in items if s not in allowed]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown {bad}; choose from {', '.join(allowed)}")
+        return items
+    return parse
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import fastinit
+
+    parser = argparse.ArgumentParser(prog="fastinit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("bench", help="measure fills against NumPy and PyTorch")
+    b.add_argument("--size", type=_size, default=2**26,
+                   help="elements per buffer (e.g. 1e9 or 2**28; default 2**26)")
+    b.add_argument("--threads", type=int, default=fastinit.get_num_threads(),
+                   help="threads for fastinit and PyTorch (default: all this process may use)")
+    b.add_argument("--schemes", type=_list(ALL_SCHEMES), default=list(DEFAULT_SCHEMES),
+                   help=f"comma-separated, from {','.join(ALL_SCHEMES)}")
+    b.add_argument("--dtype", type=_list(("float32", "float64", "float16", "bfloat16")),
+                   default=["float32"], help="comma-separated dtypes (default float32)")
+    b.add_argument("--repeat", type=int, default=3, help="runs per figure; medians (default 3)")
+    b.add_argument("--no-peers", action="store_true", help="skip NumPy and PyTorch")
+    b.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-': stdout)")
+    b.add_argument("--plot", metavar="FILE.png",
+                   help="plot throughput against size (sizes 2**12 .. --size), needs matplotlib")
+    args = parser.parse_args(argv)
+    if args.threads < 1 or args.repeat < 1:
+        parser.error("--threads and --repeat must be >= 1")
+
+    sizes = [args.size]
+    if args.plot:
+        sizes = sorted({min(args.size, 1 << k) for k in range(12, 64, 3)
+                        if (1 << k) <= args.size} | {args.size})
+    info = fastinit.info()
+    print(f"fastinit {info['version']} ({info['backend']}, {info['simd']}), {args.threads} "
+          f"threads, {platform.processor() or platform.machine()}, Python "
+          f"{platform.python_version()}, NumPy {np.__version__}", flush=True)
+    rows = bench(args.schemes, args.dtype, sizes, args.threads, args.repeat,
+                 peers=not args.no_peers)
+    print(format_table([r for r in rows if r.size == args.size]))
+    if args.json:
+        payload = json.dumps({"info": info, "rows": [asdict(r) for r in rows]}, indent=1)
+        if args.json == "-":
+            print(payload)
+        else:
+            with open(args.json, "w") as fh:
+                fh.write(payload)
+    if args.plot:
+        plot(rows, args.plot)
+        print(f"plot written to {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
