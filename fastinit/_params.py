@@ -18,7 +18,7 @@ __all__ = ["inward_bounds", "nearest_value", "uniform_params", "normal_params",
            "NORMAL_MAX_RADIUS"]
 
 # Largest |z| of the Box-Muller radius (section 5.2), by compute dtype itemsize.
-NORMAL_MAX_RADIUS = {4: 6.6605, 8: 8.6511}
+NORMAL_MAX_RADIUS = {4: 6.6605, 8: 8.6522}
 # Bounds further than this many std from the mean, on one side, are rejected (section 7.2).
 FAR_LIMIT = 1e18
 
@@ -119,7 +119,10 @@ def trunc_normal_constants(mean: float, std: float, a: float, b: float,
     """
     alpha = (a - mean) / std
     beta = (b - mean) / std
-    if alpha >= 0.0:
+    if max(abs(alpha), abs(beta)) <= 1.0:  # near the mean: a difference of small erf values
+        delta = 0.5 * (math.erf(beta * _SQRT_HALF) - math.erf(alpha * _SQRT_HALF))
+        log_delta = math.log(delta)
+    elif alpha >= 0.0:
         lp_a, lp_b = log_ndtr(-alpha), log_ndtr(-beta)
         log_delta = _log_diff(lp_a, lp_b)
     elif beta <= 0.0:
