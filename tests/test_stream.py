@@ -269,11 +269,9 @@ def test_normal_extreme_words():
         else:
             u1 = (R._to_T(np.array([big >> np.uint64(11), 0], np.uint64), T) + k.HALF) * T(2.0**-53)
         r = np.sqrt(k.MINUS_TWO * R.log(u1))
-        # float64 too: (2**53 - 1) + 0.5 rounds to 2**53 (ties to even), so u1 = 1 exactly
-        # (docs/stream.md 5.1 says "in (0, 1)" for float64; it is (0, 1]).
+        # float64 too: (2**53 - 1) + 0.5 rounds to 2**53 (ties to even), so u1 = 1 exactly.
         assert float(r[0]) == 0.0
         # largest radius sqrt(-2 ln 2**-32) = 6.6604 / sqrt(-2 ln 2**-54) = 8.6522
-        # (docs/stream.md 5.2 prints 8.6510 for float64).
         assert abs(float(r[1]) - (6.6604 if T is np.float32 else 8.6522)) < 1e-4
 
 
