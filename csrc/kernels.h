@@ -29,7 +29,7 @@ struct uniform_kernel<float> {
   static constexpr int kPerBlock = 4;
   uniform_params<float> p;
   FASTINIT_HD void block(const philox_counter& c, float* out) const {
-    for (int l = 0; l < 4; ++l) out[l] = uniform_map(unit24(c.v[l]), p);
+    for (int l = 0; l < 4; ++l) out[l] = uniform_map(unit_interval<float>(c.v[l]), p);
   }
 };
 
@@ -39,8 +39,8 @@ struct uniform_kernel<double> {
   static constexpr int kPerBlock = 2;
   uniform_params<double> p;
   FASTINIT_HD void block(const philox_counter& c, double* out) const {
-    out[0] = uniform_map(unit53(join64(c.v[0], c.v[1])), p);
-    out[1] = uniform_map(unit53(join64(c.v[2], c.v[3])), p);
+    out[0] = uniform_map(unit_interval<double>(join64(c.v[0], c.v[1])), p);
+    out[1] = uniform_map(unit_interval<double>(join64(c.v[2], c.v[3])), p);
   }
 };
 
@@ -82,7 +82,7 @@ struct trunc_normal_kernel<float> {
   static constexpr int kPerBlock = 4;
   trunc_params<float> p;
   FASTINIT_HD void block(const philox_counter& c, float* out) const {
-    for (int l = 0; l < 4; ++l) out[l] = trunc_normal_value(c.v[l], p);
+    for (int l = 0; l < 4; ++l) out[l] = trunc_normal_value<float>(c.v[l], p);
   }
 };
 
@@ -92,8 +92,8 @@ struct trunc_normal_kernel<double> {
   static constexpr int kPerBlock = 2;
   trunc_params<double> p;
   FASTINIT_HD void block(const philox_counter& c, double* out) const {
-    out[0] = trunc_normal_value(join64(c.v[0], c.v[1]), p);
-    out[1] = trunc_normal_value(join64(c.v[2], c.v[3]), p);
+    out[0] = trunc_normal_value<double>(join64(c.v[0], c.v[1]), p);
+    out[1] = trunc_normal_value<double>(join64(c.v[2], c.v[3]), p);
   }
 };
 

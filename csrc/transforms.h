@@ -10,56 +10,58 @@
 //   ndtri:       centre |q| <= 0.425, tail log(p) <= log(0.075); relative error < 3e-7 (float,
 //                AS 241 PPND7), < 1e-15 (double, PPND16); far tail (p < e^-729) < 1e-7 / 1e-12.
 #pragma once
-#include <cmath>
+#include <type_traits>
 
 #include "config.h"
+#include "lanes.h"
 #include "uniform.h"
 
 namespace fastinit {
 
-FASTINIT_HD float fi_sqrt(float x) {
-#if FASTINIT_DEVICE
-  return __fsqrt_rn(x);
-#else
-  return std::sqrt(x);
-#endif
+// Selects spelled so that they work on one value and on a vector alike.
+template <class F, class M>
+FASTINIT_HD F select(M m, F a, F b) {
+  return m ? a : b;
 }
 
-FASTINIT_HD double fi_sqrt(double x) {
-#if FASTINIT_DEVICE
-  return __dsqrt_rn(x);
-#else
-  return std::sqrt(x);
-#endif
-}
+template <class F>
+using if_single = typename std::enable_if<lane<F>::kSingle, int>::type;
+template <class F>
+using if_double = typename std::enable_if<!lane<F>::kSingle, int>::type;
 
 // ---------------------------------------------------------------------------------------------
 // log(x) = e ln2 + 2 atanh((m - 1) / (m + 1)), m in [sqrt(1/2), sqrt(2)).
 
-FASTINIT_HD float fi_log(float x) {
-  const uint32_t ix = bits_of(x) + (0x3f800000u - 0x3f3504f3u);
-  const float e = static_cast<float>(static_cast<int32_t>(ix >> 23) - 127);
-  const float m = float_of((ix & 0x007fffffu) + 0x3f3504f3u);
-  const float f = m - 1.0f;
-  const float s = f / (2.0f + f);
-  const float z = s * s;
-  float p = 2.0f / 11.0f;
+template <class F, if_single<F> = 0>
+FASTINIT_HD F fi_log(F x) {
+  using L = lane<F>;
+  using U = typename L::U;
+  const U ix = L::to_bits(x) + (0x3f800000u - 0x3f3504f3u);
+  const F e = L::cvt(L::to_signed(ix >> 23) - 127);
+  const F m = L::from_bits((ix & 0x007fffffu) + 0x3f3504f3u);
+  const F f = m - 1.0f;
+  const F s = f / (2.0f + f);
+  const F z = s * s;
+  F p = L::splat(2.0f / 11.0f);
   p = p * z + 2.0f / 9.0f;
   p = p * z + 2.0f / 7.0f;
   p = p * z + 2.0f / 5.0f;
   p = p * z + 2.0f / 3.0f;
-  const float lm = s * (2.0f + z * p);
+  const F lm = s * (2.0f + z * p);
   return e * 0.693359375f + (e * static_cast<float>(0.69314718055994530942 - 0.693359375) + lm);
 }
 
-FASTINIT_HD double fi_log(double x) {
-  const uint64_t ix = bits_of(x) + (0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull);
-  const double e = static_cast<double>(static_cast<int64_t>(ix >> 52) - 1023);
-  const double m = double_of((ix & 0x000fffffffffffffull) + 0x3fe6a09e667f3bcdull);
-  const double f = m - 1.0;
-  const double s = f / (2.0 + f);
-  const double z = s * s;
-  double p = 2.0 / 21.0;
+template <class F, if_double<F> = 0>
+FASTINIT_HD F fi_log(F x) {
+  using L = lane<F>;
+  using U = typename L::U;
+  const U ix = L::to_bits(x) + (0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull);
+  const F e = L::cvt(L::to_signed(ix >> 52) - 1023);
+  const F m = L::from_bits((ix & 0x000fffffffffffffull) + 0x3fe6a09e667f3bcdull);
+  const F f = m - 1.0;
+  const F s = f / (2.0 + f);
+  const F z = s * s;
+  F p = L::splat(2.0 / 21.0);
   p = p * z + 2.0 / 19.0;
   p = p * z + 2.0 / 17.0;
   p = p * z + 2.0 / 15.0;
@@ -69,21 +71,23 @@ FASTINIT_HD double fi_log(double x) {
   p = p * z + 2.0 / 7.0;
   p = p * z + 2.0 / 5.0;
   p = p * z + 2.0 / 3.0;
-  const double lm = s * (2.0 + z * p);
+  const F lm = s * (2.0 + z * p);
   return e * 6.93147180369123816490e-01 + (e * 1.90821492927058770002e-10 + lm);
 }
 
 // ---------------------------------------------------------------------------------------------
 // sin and cos for |phi| <= pi/4: Taylor polynomials in z = phi^2.
 
-FASTINIT_HD void fi_sincos(float phi, float& s, float& c) {
-  const float z = phi * phi;
-  float ps = 1.0f / 362880.0f;
+template <class F, if_single<F> = 0>
+FASTINIT_HD void fi_sincos(F phi, F& s, F& c) {
+  using L = lane<F>;
+  const F z = phi * phi;
+  F ps = L::splat(1.0f / 362880.0f);
   ps = ps * z + -1.0f / 5040.0f;
   ps = ps * z + 1.0f / 120.0f;
   ps = ps * z + -1.0f / 6.0f;
   s = phi + phi * (z * ps);
-  float pc = -1.0f / 3628800.0f;
+  F pc = L::splat(-1.0f / 3628800.0f);
   pc = pc * z + 1.0f / 40320.0f;
   pc = pc * z + -1.0f / 720.0f;
   pc = pc * z + 1.0f / 24.0f;
@@ -91,20 +95,22 @@ FASTINIT_HD void fi_sincos(float phi, float& s, float& c) {
   c = 1.0f + z * pc;
 }
 
-FASTINIT_HD void fi_sincos(double phi, double& s, double& c) {
-  const double z = phi * phi;
-  double ps = 1.0 / 355687428096000.0;  // 1/17!
-  ps = ps * z + -1.0 / 1307674368000.0;  // 15!
-  ps = ps * z + 1.0 / 6227020800.0;      // 13!
-  ps = ps * z + -1.0 / 39916800.0;       // 11!
+template <class F, if_double<F> = 0>
+FASTINIT_HD void fi_sincos(F phi, F& s, F& c) {
+  using L = lane<F>;
+  const F z = phi * phi;
+  F ps = L::splat(1.0 / 355687428096000.0);  // 1/17!
+  ps = ps * z + -1.0 / 1307674368000.0;       // 15!
+  ps = ps * z + 1.0 / 6227020800.0;           // 13!
+  ps = ps * z + -1.0 / 39916800.0;            // 11!
   ps = ps * z + 1.0 / 362880.0;
   ps = ps * z + -1.0 / 5040.0;
   ps = ps * z + 1.0 / 120.0;
   ps = ps * z + -1.0 / 6.0;
   s = phi + phi * (z * ps);
-  double pc = 1.0 / 20922789888000.0;  // 1/16!
-  pc = pc * z + -1.0 / 87178291200.0;   // 14!
-  pc = pc * z + 1.0 / 479001600.0;      // 12!
+  F pc = L::splat(1.0 / 20922789888000.0);  // 1/16!
+  pc = pc * z + -1.0 / 87178291200.0;        // 14!
+  pc = pc * z + 1.0 / 479001600.0;           // 12!
   pc = pc * z + -1.0 / 3628800.0;
   pc = pc * z + 1.0 / 40320.0;
   pc = pc * z + -1.0 / 720.0;
@@ -116,37 +122,42 @@ FASTINIT_HD void fi_sincos(double phi, double& s, double& c) {
 // ---------------------------------------------------------------------------------------------
 // Box-Muller. One pair of standard normals from the pair's words (section 5).
 
-template <class T>
-FASTINIT_HD void rotate_by_quadrant(uint32_t q, T s, T c, T& C, T& S) {
-  switch (q) {
-    case 0: C = c; S = s; break;
-    case 1: C = -s; S = c; break;
-    case 2: C = -c; S = -s; break;
-    default: C = s; S = -c; break;
-  }
+// (C, S) = (cos, sin) of q * pi/2 + phi from (s, c) of phi: swap for odd q, then signs.
+template <class F, class U>
+FASTINIT_HD void rotate_by_quadrant(U q, F s, F c, F& C, F& S) {
+  const U odd = q & 1u;
+  const U neg_c = (q ^ (q >> 1)) & 1u;
+  const U neg_s = q >> 1;
+  const F c0 = select(odd, s, c);
+  const F s0 = select(odd, c, s);
+  C = select(neg_c, -c0, c0);
+  S = select(neg_s, -s0, s0);
 }
 
-FASTINIT_HD void normal_pair(uint32_t w1, uint32_t w2, float& z0, float& z1) {
-  const float u1 = (static_cast<float>(static_cast<int32_t>(w1 >> 1)) + 0.5f) * 0x1p-31f;
-  const float r = fi_sqrt(-2.0f * fi_log(u1));
-  const float f = static_cast<float>(static_cast<int32_t>((w2 >> 6) & 0xffffffu)) * 0x1p-24f - 0.5f;
-  const float phi = f * static_cast<float>(1.5707963267948966);
-  float s, c, C, S;
+template <class F, if_single<F> = 0>
+FASTINIT_HD void normal_pair(lane_u<F> w1, lane_u<F> w2, F& z0, F& z1) {
+  using L = lane<F>;
+  const F u1 = (L::cvt(L::to_signed(w1 >> 1)) + 0.5f) * 0x1p-31f;
+  const F r = L::sqrt(-2.0f * fi_log(u1));
+  const F f = L::cvt(L::to_signed((w2 >> 6) & 0xffffffu)) * 0x1p-24f - 0.5f;
+  const F phi = f * static_cast<float>(1.5707963267948966);
+  F s, c, C, S;
   fi_sincos(phi, s, c);
   rotate_by_quadrant(w2 >> 30, s, c, C, S);
   z0 = r * C;
   z1 = r * S;
 }
 
-FASTINIT_HD void normal_pair(uint64_t a, uint64_t b, double& z0, double& z1) {
-  const double u1 = (static_cast<double>(static_cast<int64_t>(a >> 11)) + 0.5) * 0x1p-53;
-  const double r = fi_sqrt(-2.0 * fi_log(u1));
-  const double f =
-      static_cast<double>(static_cast<int64_t>((b >> 9) & 0x1fffffffffffffull)) * 0x1p-53 - 0.5;
-  const double phi = f * 1.5707963267948966;
-  double s, c, C, S;
+template <class F, if_double<F> = 0>
+FASTINIT_HD void normal_pair(lane_u<F> a, lane_u<F> b, F& z0, F& z1) {
+  using L = lane<F>;
+  const F u1 = (L::cvt(L::to_signed(a >> 11)) + 0.5) * 0x1p-53;
+  const F r = L::sqrt(-2.0 * fi_log(u1));
+  const F f = L::cvt(L::to_signed((b >> 9) & 0x1fffffffffffffull)) * 0x1p-53 - 0.5;
+  const F phi = f * 1.5707963267948966;
+  F s, c, C, S;
   fi_sincos(phi, s, c);
-  rotate_by_quadrant(static_cast<uint32_t>(b >> 62), s, c, C, S);
+  rotate_by_quadrant(b >> 62, s, c, C, S);
   z0 = r * C;
   z1 = r * S;
 }
@@ -154,22 +165,26 @@ FASTINIT_HD void normal_pair(uint64_t a, uint64_t b, double& z0, double& z1) {
 // ---------------------------------------------------------------------------------------------
 // Inverse standard normal CDF (Wichura, AS 241). Coefficients are AS 241's published values.
 
-FASTINIT_HD float ndtri_centre(float q) {
-  const float r = static_cast<float>(0.180625) - q * q;
-  float a = static_cast<float>(5.9109374720e+01);
+template <class F, if_single<F> = 0>
+FASTINIT_HD F ndtri_centre(F q) {
+  using L = lane<F>;
+  const F r = static_cast<float>(0.180625) - q * q;
+  F a = L::splat(static_cast<float>(5.9109374720e+01));
   a = a * r + static_cast<float>(1.5929113202e+02);
   a = a * r + static_cast<float>(5.0434271938e+01);
   a = a * r + static_cast<float>(3.3871327179e+00);
-  float b = static_cast<float>(6.7187563600e+01);
+  F b = L::splat(static_cast<float>(6.7187563600e+01));
   b = b * r + static_cast<float>(7.8757757664e+01);
   b = b * r + static_cast<float>(1.7895169469e+01);
   b = b * r + 1.0f;
   return (q * a) / b;
 }
 
-FASTINIT_HD double ndtri_centre(double q) {
-  const double r = 0.180625 - q * q;
-  double a = 2.5090809287301226727e+03;
+template <class F, if_double<F> = 0>
+FASTINIT_HD F ndtri_centre(F q) {
+  using L = lane<F>;
+  const F r = 0.180625 - q * q;
+  F a = L::splat(2.5090809287301226727e+03);
   a = a * r + 3.3430575583588128105e+04;
   a = a * r + 6.7265770927008700853e+04;
   a = a * r + 4.5921953931549871457e+04;
@@ -177,7 +192,7 @@ FASTINIT_HD double ndtri_centre(double q) {
   a = a * r + 1.9715909503065514427e+03;
   a = a * r + 1.3314166789178437745e+02;
   a = a * r + 3.3871328727963666080e+00;
-  double b = 5.2264952788528545610e+03;
+  F b = L::splat(5.2264952788528545610e+03);
   b = b * r + 2.8729085735721942674e+04;
   b = b * r + 3.9307895800092710610e+04;
   b = b * r + 2.1213794301586595867e+04;
@@ -189,92 +204,90 @@ FASTINIT_HD double ndtri_centre(double q) {
 }
 
 // Far tail, t = sqrt(-L) > 27: solve the asymptotic expansion of log Phi(-x) for x > 0.
-template <class T>
-FASTINIT_HD T ndtri_far_tail(T L) {
-  const T y = T(-2) * L;
-  T v = y;
+template <class F>
+FASTINIT_HD F ndtri_far_tail(F L) {
+  using S = typename lane<F>::S;
+  const F y = S(-2) * L;
+  F v = y;
   for (int it = 0; it < 3; ++it) {
-    const T g = T(1) / v;
-    const T c = T(1) - g * (T(1) - g * (T(3) - g * T(15)));
-    v = (y - fi_log(static_cast<T>(6.283185307179586) * v)) + T(2) * fi_log(c);
+    const F g = S(1) / v;
+    const F c = S(1) - g * (S(1) - g * (S(3) - g * S(15)));
+    v = (y - fi_log(static_cast<S>(6.283185307179586) * v)) + S(2) * fi_log(c);
   }
-  return fi_sqrt(v);
+  return lane<F>::sqrt(v);
 }
 
-// Phi^{-1}(p) for p = exp(L) < 0.075; returns a negative value.
-FASTINIT_HD float ndtri_tail(float L) {
-  const float t = fi_sqrt(-L);
-  float x;
-  if (t <= 5.0f) {
-    const float r = t - static_cast<float>(1.6);
-    float a = static_cast<float>(1.7023821103e-01);
-    a = a * r + static_cast<float>(1.3067284816e+00);
-    a = a * r + static_cast<float>(2.7568153900e+00);
-    a = a * r + static_cast<float>(1.4234372777e+00);
-    float b = static_cast<float>(1.2021132975e-01);
-    b = b * r + static_cast<float>(7.3700164250e-01);
-    b = b * r + 1.0f;
-    x = a / b;
-  } else if (t <= 27.0f) {
-    const float r = t - 5.0f;
-    float a = static_cast<float>(1.7337203997e-02);
-    a = a * r + static_cast<float>(4.2868294337e-01);
-    a = a * r + static_cast<float>(3.0812263860e+00);
-    a = a * r + static_cast<float>(6.6579051150e+00);
-    float b = static_cast<float>(1.2258202635e-02);
-    b = b * r + static_cast<float>(2.4197894225e-01);
-    b = b * r + 1.0f;
-    x = a / b;
-  } else {
-    x = ndtri_far_tail(L);
-  }
+// Phi^{-1}(p) for p = exp(L) < 0.075; returns a negative value. Lanes of both rational pieces
+// are computed and selected; the far tail only when a lane needs it (same values either way).
+template <class F, if_single<F> = 0>
+FASTINIT_HD F ndtri_tail(F Lg) {
+  using L = lane<F>;
+  const F t = L::sqrt(-Lg);
+  const F r = t - static_cast<float>(1.6);
+  F a = L::splat(static_cast<float>(1.7023821103e-01));
+  a = a * r + static_cast<float>(1.3067284816e+00);
+  a = a * r + static_cast<float>(2.7568153900e+00);
+  a = a * r + static_cast<float>(1.4234372777e+00);
+  F b = L::splat(static_cast<float>(1.2021132975e-01));
+  b = b * r + static_cast<float>(7.3700164250e-01);
+  b = b * r + 1.0f;
+  const F near = a / b;
+  const F r2 = t - 5.0f;
+  F e = L::splat(static_cast<float>(1.7337203997e-02));
+  e = e * r2 + static_cast<float>(4.2868294337e-01);
+  e = e * r2 + static_cast<float>(3.0812263860e+00);
+  e = e * r2 + static_cast<float>(6.6579051150e+00);
+  F d = L::splat(static_cast<float>(1.2258202635e-02));
+  d = d * r2 + static_cast<float>(2.4197894225e-01);
+  d = d * r2 + 1.0f;
+  F x = select(t <= 5.0f, near, e / d);
+  const auto far_lanes = t > 27.0f;
+  if (L::any(far_lanes)) x = select(far_lanes, ndtri_far_tail(Lg), x);
   return -x;
 }
 
-FASTINIT_HD double ndtri_tail(double L) {
-  const double t = fi_sqrt(-L);
-  double x;
-  if (t <= 5.0) {
-    const double r = t - 1.6;
-    double a = 7.74545014278341407640e-04;
-    a = a * r + 2.27238449892691845833e-02;
-    a = a * r + 2.41780725177450611770e-01;
-    a = a * r + 1.27045825245236838258e+00;
-    a = a * r + 3.64784832476320460504e+00;
-    a = a * r + 5.76949722146069140550e+00;
-    a = a * r + 4.63033784615654529590e+00;
-    a = a * r + 1.42343711074968357734e+00;
-    double b = 1.05075007164441684324e-09;
-    b = b * r + 5.47593808499534494600e-04;
-    b = b * r + 1.51986665636164571966e-02;
-    b = b * r + 1.48103976427480074590e-01;
-    b = b * r + 6.89767334985100004550e-01;
-    b = b * r + 1.67638483018380384940e+00;
-    b = b * r + 2.05319162663775882187e+00;
-    b = b * r + 1.0;
-    x = a / b;
-  } else if (t <= 27.0) {
-    const double r = t - 5.0;
-    double a = 2.01033439929228813265e-07;
-    a = a * r + 2.71155556874348757815e-05;
-    a = a * r + 1.24266094738807843860e-03;
-    a = a * r + 2.65321895265761230930e-02;
-    a = a * r + 2.96560571828504891230e-01;
-    a = a * r + 1.78482653991729133580e+00;
-    a = a * r + 5.46378491116411436990e+00;
-    a = a * r + 6.65790464350110377720e+00;
-    double b = 2.04426310338993978564e-15;
-    b = b * r + 1.42151175831644588870e-07;
-    b = b * r + 1.84631831751005468180e-05;
-    b = b * r + 7.86869131145613259100e-04;
-    b = b * r + 1.48753612908506148525e-02;
-    b = b * r + 1.36929880922735805310e-01;
-    b = b * r + 5.99832206555887937690e-01;
-    b = b * r + 1.0;
-    x = a / b;
-  } else {
-    x = ndtri_far_tail(L);
-  }
+template <class F, if_double<F> = 0>
+FASTINIT_HD F ndtri_tail(F Lg) {
+  using L = lane<F>;
+  const F t = L::sqrt(-Lg);
+  const F r = t - 1.6;
+  F a = L::splat(7.74545014278341407640e-04);
+  a = a * r + 2.27238449892691845833e-02;
+  a = a * r + 2.41780725177450611770e-01;
+  a = a * r + 1.27045825245236838258e+00;
+  a = a * r + 3.64784832476320460504e+00;
+  a = a * r + 5.76949722146069140550e+00;
+  a = a * r + 4.63033784615654529590e+00;
+  a = a * r + 1.42343711074968357734e+00;
+  F b = L::splat(1.05075007164441684324e-09);
+  b = b * r + 5.47593808499534494600e-04;
+  b = b * r + 1.51986665636164571966e-02;
+  b = b * r + 1.48103976427480074590e-01;
+  b = b * r + 6.89767334985100004550e-01;
+  b = b * r + 1.67638483018380384940e+00;
+  b = b * r + 2.05319162663775882187e+00;
+  b = b * r + 1.0;
+  const F near = a / b;
+  const F r2 = t - 5.0;
+  F e = L::splat(2.01033439929228813265e-07);
+  e = e * r2 + 2.71155556874348757815e-05;
+  e = e * r2 + 1.24266094738807843860e-03;
+  e = e * r2 + 2.65321895265761230930e-02;
+  e = e * r2 + 2.96560571828504891230e-01;
+  e = e * r2 + 1.78482653991729133580e+00;
+  e = e * r2 + 5.46378491116411436990e+00;
+  e = e * r2 + 6.65790464350110377720e+00;
+  F d = L::splat(2.04426310338993978564e-15);
+  d = d * r2 + 1.42151175831644588870e-07;
+  d = d * r2 + 1.84631831751005468180e-05;
+  d = d * r2 + 7.86869131145613259100e-04;
+  d = d * r2 + 1.48753612908506148525e-02;
+  d = d * r2 + 1.36929880922735805310e-01;
+  d = d * r2 + 5.99832206555887937690e-01;
+  d = d * r2 + 1.0;
+  F x = select(t <= 5.0, near, e / d);
+  const auto far_lanes = t > 27.0;
+  if (L::any(far_lanes)) x = select(far_lanes, ndtri_far_tail(Lg), x);
   return -x;
 }
 
@@ -292,35 +305,49 @@ struct trunc_params {
   trunc_branch<T> br[2];
 };
 
-template <class T>
-FASTINIT_HD T clamp_to(T x, T lo, T hi) {
-  x = x < lo ? lo : x;
-  return x > hi ? hi : x;
+template <class F, class S>
+FASTINIT_HD F clamp_to(F x, S lo, S hi) {
+  x = select(x < lo, lane<F>::splat(lo), x);
+  return select(x > hi, lane<F>::splat(hi), x);
 }
 
-template <class T>
-FASTINIT_HD T trunc_normal_from_half_unit(T up, const trunc_branch<T>& b, const trunc_params<T>& p) {
-  const T v = b.base + up * b.dd;
-  T z;
-  if (v < b.th) {
-    const T L = b.ld + fi_log(b.tau + b.dir * up);
-    z = b.sgn * ndtri_tail(L);
-  } else {
-    z = b.sgn * ndtri_centre(v - b.centre);
+// `up` in (0, 1/2], `bit` the branch bit (0 or 1 per lane).
+template <class F, class S>
+FASTINIT_HD F trunc_normal_from_half_unit(F up, lane_u<F> bit, const trunc_params<S>& p) {
+  using L = lane<F>;
+  const trunc_branch<S>& b0 = p.br[0];
+  const trunc_branch<S>& b1 = p.br[1];
+  const F base = select(bit, L::splat(b1.base), L::splat(b0.base));
+  const F dd = select(bit, L::splat(b1.dd), L::splat(b0.dd));
+  const F th = select(bit, L::splat(b1.th), L::splat(b0.th));
+  const F centre = select(bit, L::splat(b1.centre), L::splat(b0.centre));
+  const F sgn = select(bit, L::splat(b1.sgn), L::splat(b0.sgn));
+  const F v = base + up * dd;
+  F z = sgn * ndtri_centre(v - centre);
+  const auto tail = v < th;
+  if (L::any(tail)) {
+    const F ld = select(bit, L::splat(b1.ld), L::splat(b0.ld));
+    const F tau = select(bit, L::splat(b1.tau), L::splat(b0.tau));
+    const F dir = select(bit, L::splat(b1.dir), L::splat(b0.dir));
+    const F Lg = ld + fi_log(tau + dir * up);
+    z = select(tail, sgn * ndtri_tail(Lg), z);
   }
   z = clamp_to(z, p.alpha, p.beta);
   return clamp_to(p.mean + p.std * z, p.lo, p.hi);
 }
 
-FASTINIT_HD float trunc_normal_value(uint32_t w, const trunc_params<float>& p) {
-  const float up = (static_cast<float>(static_cast<int32_t>(w & 0x7fffffffu)) + 0.5f) * 0x1p-32f;
-  return trunc_normal_from_half_unit(up, p.br[w >> 31], p);
+template <class F, if_single<F> = 0>
+FASTINIT_HD F trunc_normal_value(lane_u<F> w, const trunc_params<float>& p) {
+  using L = lane<F>;
+  const F up = (L::cvt(L::to_signed(w & 0x7fffffffu)) + 0.5f) * 0x1p-32f;
+  return trunc_normal_from_half_unit(up, w >> 31, p);
 }
 
-FASTINIT_HD double trunc_normal_value(uint64_t w, const trunc_params<double>& p) {
-  const double up =
-      (static_cast<double>(static_cast<int64_t>((w & 0x7fffffffffffffffull) >> 10)) + 0.5) * 0x1p-54;
-  return trunc_normal_from_half_unit(up, p.br[w >> 63], p);
+template <class F, if_double<F> = 0>
+FASTINIT_HD F trunc_normal_value(lane_u<F> w, const trunc_params<double>& p) {
+  using L = lane<F>;
+  const F up = (L::cvt(L::to_signed((w & 0x7fffffffffffffffull) >> 10)) + 0.5) * 0x1p-54;
+  return trunc_normal_from_half_unit(up, w >> 63, p);
 }
 
 }  // namespace fastinit

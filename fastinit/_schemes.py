@@ -70,14 +70,16 @@ def _uniform_into(arr: np.ndarray, low: float, high: float, seed: Seed, scheme: 
     B.fill(B.SCHEME_UNIFORM, arr, s, k, [lo, hi])
 
 
+def _check_normal_range(dt: np.dtype, mean: float, std: float, scheme: str) -> None:
+    radius = NORMAL_MAX_RADIUS[compute_dtype(dt).itemsize]
+    if abs(mean) + radius * std > dtype_max(dt):
+        raise ValueError(f"{scheme}: mean={mean}, std={std} would overflow {dtype_name(dt)} "
+                         f"(|mean| + {radius} * std must be <= {dtype_max(dt)})")
+
+
 def _normal_into(arr: np.ndarray, mean: float, std: float, seed: Seed | tuple[int, int],
                  scheme: str, extra: int = 0) -> None:
-    dt = arr.dtype
-    reach = abs(mean) + NORMAL_MAX_RADIUS[compute_dtype(dt).itemsize] * std
-    if reach > dtype_max(dt):
-        raise ValueError(f"{scheme}: mean={mean}, std={std} would overflow {dtype_name(dt)} "
-                         f"(|mean| + {NORMAL_MAX_RADIUS[compute_dtype(dt).itemsize]} * std must "
-                         f"be <= {dtype_max(dt)})")
+    _check_normal_range(arr.dtype, mean, std, scheme)
     s, k = _resolve(seed)
     B.fill(B.SCHEME_NORMAL, arr, s, k, [mean, std], extra=extra)
 
@@ -406,7 +408,7 @@ def variance_scaling(out: A, scale: float = 1.0, mode: str = "fan_in",
     s = real(scale, "scale")
     if s <= 0:
         raise ValueError(f"variance_scaling: scale must be > 0, got {s}")
-    mode_ = choice(mode, "mode", _MODES)
+    mode_ = choice(mode, "mode", _MODES, lower=True)
     dist = choice(distribution, "distribution", _DISTRIBUTIONS)
     fan = _fan(arr, mode_, in_axis, out_axis)
     _variance_scaling_into(arr, s, fan, dist, seed, "variance_scaling")
@@ -477,11 +479,11 @@ def _gain(gain: Any) -> float:
     return g
 
 
-def _kaiming(out: Any, a: float, mode: str, nonlinearity: str, in_axis: int, out_axis: int,
+def _kaiming(out: Any, a: float | None, mode: str, nonlinearity: str, in_axis: int, out_axis: int,
              seed: Seed, dtype: DTypeLike, dist: str, scheme: str) -> Any:
     arr, ret = _fan_scheme_array(out, dtype, scheme)
-    slope = real(a, "a")
-    mode_ = choice(mode, "mode", _KAIMING_MODES)
+    slope = None if a is None else real(a, "a")
+    mode_ = choice(mode, "mode", _KAIMING_MODES, lower=True)
     nl = choice(nonlinearity, "nonlinearity", _NONLINEARITIES)
     gain = calculate_gain(nl, slope)
     fan = _fan(arr, mode_, in_axis, out_axis)
@@ -489,14 +491,14 @@ def _kaiming(out: Any, a: float, mode: str, nonlinearity: str, in_axis: int, out
     return ret
 
 
-def kaiming_uniform(out: A, a: float = 0.0, mode: str = "fan_in",
+def kaiming_uniform(out: A, a: float | None = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", *, in_axis: int = 1, out_axis: int = 0,
                     seed: Seed = None, dtype: DTypeLike = None) -> A:
     """He/Kaiming uniform: U(-l, l), ``l = gain * sqrt(3 / fan)``, ``gain =
     calculate_gain(nonlinearity, a)``.
 
-    As :func:`torch.nn.init.kaiming_uniform_`: `a` is the negative slope for ``leaky_relu``;
-    `mode` is ``fan_in`` or ``fan_out``. Other parameters as :func:`variance_scaling`.
+    As :func:`torch.nn.init.kaiming_uniform_`: `a` is the negative slope for ``leaky_relu``
+    (None: 0.01, as PyTorch); `mode` is ``fan_in`` or ``fan_out`` (any case, as PyTorch). Other parameters as :func:`variance_scaling`.
 
     Examples
     --------
@@ -509,7 +511,7 @@ def kaiming_uniform(out: A, a: float = 0.0, mode: str = "fan_in",
                     "kaiming_uniform")
 
 
-def kaiming_normal(out: A, a: float = 0.0, mode: str = "fan_in",
+def kaiming_normal(out: A, a: float | None = 0.0, mode: str = "fan_in",
                    nonlinearity: str = "leaky_relu", *, in_axis: int = 1, out_axis: int = 0,
                    seed: Seed = None, dtype: DTypeLike = None) -> A:
     """He/Kaiming normal: N(0, s**2), ``s = gain / sqrt(fan)``, untruncated.
@@ -583,6 +585,9 @@ def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike
     """
     arr, ret = _fan_scheme_array(out, dtype, "orthogonal")
     g = real(gain, "gain")
+    if abs(g) > dtype_max(arr.dtype):
+        raise ValueError(f"orthogonal: gain={g} would overflow {dtype_name(arr.dtype)} "
+                         f"(|gain| must be <= {dtype_max(arr.dtype)})")
     s, k = resolve_seed(seed)
     if arr.size == 0:
         return ret
@@ -633,6 +638,7 @@ def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
     if not 0.0 <= sp <= 1.0:
         raise ValueError(f"sparse: sparsity must be in [0, 1], got {sp}")
     std_ = _std(std, "std")
+    _check_normal_range(arr.dtype, 0.0, std_, "sparse")
     seed_pair = resolve_seed(seed)
     if arr.size == 0:
         return ret

@@ -126,11 +126,12 @@ def real(value: Any, name: str, *, allow_inf: bool = False) -> float:
     return x
 
 
-def choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
+def choice(value: Any, name: str, allowed: tuple[str, ...], *, lower: bool = False) -> str:
+    """`value` if it is one of `allowed` (compared lowercased when `lower`, as PyTorch's mode)."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, one of {', '.join(map(repr, allowed))}; "
                         f"got {_describe(value)}")
-    key = value.lower()
+    key = value.lower() if lower else value
     if key not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
     return key
