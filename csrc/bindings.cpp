@@ -58,7 +58,12 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("get_num_threads", &current_threads);
   m.def("default_num_threads", &pool_default_threads);
-  m.def("simd_level", [] { return std::string("scalar"); });
+  m.def("simd_level", [] { return std::string(simd_path() == simd_kind::avx2 ? "avx2" : "scalar"); });
+  m.def("set_simd_level", [](const std::string& name) {
+    if (name == "scalar") return set_simd_path(simd_kind::scalar);
+    if (name == "avx2") return set_simd_path(simd_kind::avx2);
+    throw std::invalid_argument("simd level must be 'scalar' or 'avx2'");
+  }, "Force a SIMD path (for tests); returns False if this CPU cannot run it.");
   m.attr("SCHEME_RAW") = static_cast<int>(scheme::raw);
   m.attr("SCHEME_CONSTANT") = static_cast<int>(scheme::constant);
   m.attr("SCHEME_UNIFORM") = static_cast<int>(scheme::uniform);

@@ -413,9 +413,26 @@ def test_int_too_large_for_a_float(spec, param, inf_ok):
                                  np.complex128(0.5), None, [0.5]],
                          ids=lambda v: f"{type(v).__name__}:{v!r}")
 def test_non_real_parameter(spec, param, inf_ok, bad):
+    if bad is None and spec.name.startswith("kaiming") and param == "a":
+        pytest.skip("kaiming's a=None means slope 0.01, as in PyTorch (tested below)")
     out, guard = good_out(spec)
     expect_error(spec, out, TypeError, rf"\b{param} must be a real number", guard,
                  **{param: bad})
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform", "kaiming_normal"])
+def test_kaiming_a_none_is_the_default_slope(name):
+    fn = getattr(fastinit, name)
+    assert fn((64, 32), a=None, seed=4).tobytes() == fn((64, 32), a=0.01, seed=4).tobytes()
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform", "kaiming_normal"])
+def test_kaiming_mode_is_case_insensitive_as_pytorch(name):
+    fn = getattr(fastinit, name)
+    assert fn((64, 32), mode="FAN_OUT", seed=4).tobytes() == \
+        fn((64, 32), mode="fan_out", seed=4).tobytes()
+    with pytest.raises(ValueError, match=r"mode must be one of"):
+        fn((64, 32), mode="FAN_AVG", seed=4)
 
 
 @pytest.mark.parametrize("name", ["normal", "trunc_normal", "sparse"])
@@ -805,3 +822,28 @@ def test_read_only_memoryview(spec):
     data = bytes(np.zeros(spec.shape, dt).tobytes())
     mv = memoryview(data).cast(fmt, spec.shape)
     expect_error(spec, mv, ValueError, r"out is read-only")
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=repr)
+def test_plain_bytearray_is_uint8_and_refused(spec):
+    """A bytearray is viewed as uint8 (no float format): the dtype rule refuses it."""
+    if not spec.accepts(1):
+        pytest.skip("a bytearray is 1-D")
+    buf = bytearray(range(16))
+    guard = Guard(buf)
+    match = r"out must have dtype uint32.*uint8" if spec.raw else \
+        r"out must have a floating dtype.*got uint8"
+    expect_error(spec, buf, TypeError, match, guard)
+
+
+@pytest.mark.parametrize("spec", SEEDED, ids=repr)
+def test_failed_call_leaves_the_global_generator(spec):
+    """seed=None draws from the global generator only once validation has passed."""
+    out, guard = good_out(spec)
+    out.flags.writeable = False
+    expect_error(spec, out, ValueError, r"out is read-only", guard, seed=None)
+    if spec.reals:
+        param = spec.reals[0][0]
+        out, guard = good_out(spec)
+        expect_error(spec, out, ValueError, rf"\b{param} must not be NaN", guard, seed=None,
+                     **{param: float("nan")})

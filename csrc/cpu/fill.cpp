@@ -5,10 +5,35 @@
 #include <stdexcept>
 #include <string>
 
+#include <atomic>
+#include <type_traits>
+
 #include "../halfconv.h"
+#include "run.h"
+#include "simd.h"
 #include "thread_pool.h"
 
 namespace fastinit {
+
+namespace {
+std::atomic<int> g_simd{-1};  // -1: not chosen yet
+}
+
+simd_kind simd_path() {
+  int v = g_simd.load(std::memory_order_relaxed);
+  if (v < 0) {
+    v = static_cast<int>(avx2::supported() ? simd_kind::avx2 : simd_kind::scalar);
+    g_simd.store(v);
+  }
+  return static_cast<simd_kind>(v);
+}
+
+bool set_simd_path(simd_kind k) {
+  if (k == simd_kind::avx2 && !avx2::supported()) return false;
+  g_simd.store(static_cast<int>(k));
+  return true;
+}
+
 namespace {
 
 constexpr int64_t kTile = 1024;                  // elements computed per inner step
@@ -31,8 +56,8 @@ template <>
 struct store<uint32_t> {
   static void put(char* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
 };
-struct half_tag {};
-struct bfloat16_tag {};
+struct half_tag { char unused; };      // sizeof 1: marks a 2-byte output
+struct bfloat16_tag { char unused; };
 template <>
 struct store<half_tag> {
   static void put(char* p, float v) {
@@ -100,27 +125,34 @@ bool is_c_contiguous(const array_view& a) {
   return true;
 }
 
-// Values of elements [first, first + n) of the kernel's stream into buf.
+// Values of elements [first, first + n) of the kernel's stream into buf, on the SIMD path
+// chosen at run time (every path gives the same values).
 template <class K>
 void compute_run(const K& k, const stream_id& s, uint64_t first, int64_t n,
                  typename K::value_type* buf) {
-  constexpr int P = K::kPerBlock;
-  typename K::value_type tmp[P];
-  uint64_t j = first / P;
-  int64_t done = 0;
-  const int off = static_cast<int>(first % P);
-  if (off != 0) {
-    k.block(stream_block(s, j++), tmp);
-    for (int l = off; l < P && done < n; ++l) buf[done++] = tmp[l];
+  if (simd_path() == simd_kind::avx2) {
+    avx2::run(k, s, first, n, buf);
+  } else {
+    scalar_run(k, s, first, n, buf);
   }
-  while (n - done >= P) {
-    k.block(stream_block(s, j++), buf + done);
-    done += P;
+}
+
+template <class Out, class V>
+void store_contiguous(char* p, const V* buf, int64_t n) {
+  if constexpr (std::is_same<Out, half_tag>::value) {
+    if (simd_path() == simd_kind::avx2) {
+      avx2::store_half(buf, n, reinterpret_cast<uint16_t*>(p));
+      return;
+    }
   }
-  if (done < n) {
-    k.block(stream_block(s, j), tmp);
-    for (int l = 0; done < n; ++l) buf[done++] = tmp[l];
+  if constexpr (std::is_same<Out, bfloat16_tag>::value) {
+    if (simd_path() == simd_kind::avx2) {
+      avx2::store_bfloat16(buf, n, reinterpret_cast<uint16_t*>(p));
+      return;
+    }
   }
+  constexpr int64_t isz = sizeof(Out) == 1 ? 2 : sizeof(Out);
+  for (int64_t e = 0; e < n; ++e) store<Out>::put(p + e * isz, buf[e]);
 }
 
 // Elements [begin, end) of the view (logical indices), one thread's share.
@@ -131,11 +163,16 @@ void fill_share(const K& k, const stream_id& s, const array_view& a, uint64_t fi
   alignas(64) V buf[kTile];
   const int64_t isz = itemsize(a.dtype);
   if (contiguous) {
+    constexpr bool direct = sizeof(V) == (sizeof(Out) == 1 ? 2 : sizeof(Out));
     for (int64_t i = begin; i < end; i += kTile) {
       const int64_t n = std::min(kTile, end - i);
-      compute_run(k, s, first + static_cast<uint64_t>(i), n, buf);
       char* p = a.data + i * isz;
-      for (int64_t e = 0; e < n; ++e) store<Out>::put(p + e * isz, buf[e]);
+      if (direct) {  // the output type is the compute type: write in place
+        compute_run(k, s, first + static_cast<uint64_t>(i), n, reinterpret_cast<V*>(p));
+      } else {
+        compute_run(k, s, first + static_cast<uint64_t>(i), n, buf);
+        store_contiguous<Out>(p, buf, n);
+      }
     }
     return;
   }

@@ -23,6 +23,10 @@ struct fill_request {
   std::vector<double> params;
 };
 
+enum class simd_kind : int { scalar = 0, avx2 = 1 };
+simd_kind simd_path();            // the path fills use (chosen at first use: the best supported)
+bool set_simd_path(simd_kind k);  // false if this CPU cannot run k
+
 // Validates only what it must to stay memory-safe (the Python layer validates the rest) and
 // fills. Throws std::invalid_argument on an inconsistent request.
 void cpu_fill(const array_view& out, const fill_request& req, int nthreads);

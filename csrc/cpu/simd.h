@@ -1,0 +1,26 @@
+// SIMD paths of the CPU core, chosen at run time. Each computes exactly what scalar_run
+// (run.h) computes; only the speed differs.
+#pragma once
+#include <cstdint>
+
+#include "../kernels.h"
+
+namespace fastinit {
+namespace avx2 {
+
+bool supported();  // the CPU and OS run AVX2 and F16C
+
+void run(const raw_kernel& k, const stream_id& s, uint64_t first, int64_t n, uint32_t* buf);
+void run(const uniform_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf);
+void run(const uniform_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf);
+void run(const normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf);
+void run(const normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf);
+void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf);
+void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf);
+
+// float32 values to float16 / bfloat16, rounded to nearest even (contiguous destination).
+void store_half(const float* src, int64_t n, uint16_t* dst);
+void store_bfloat16(const float* src, int64_t n, uint16_t* dst);
+
+}  // namespace avx2
+}  // namespace fastinit

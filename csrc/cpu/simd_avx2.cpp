@@ -1,0 +1,325 @@
+// AVX2 paths (compiled with -mavx2 -mf16c, never -mfma). Philox runs on 16 counters at once
+// (two vectors of 8 blocks, in struct-of-arrays form), the transforms of transforms.h run on
+// 8-lane vectors through lane<vf8> / lane<vd4>, and a 4x8 transpose restores element order.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "../halfconv.h"
+#include "run.h"
+#include "simd.h"
+
+namespace fastinit {
+
+typedef float vf8 __attribute__((vector_size(32)));
+typedef uint32_t vu8 __attribute__((vector_size(32)));
+typedef int32_t vi8 __attribute__((vector_size(32)));
+typedef double vd4 __attribute__((vector_size(32)));
+typedef uint64_t vu4 __attribute__((vector_size(32)));
+typedef int64_t vi4 __attribute__((vector_size(32)));
+
+template <>
+struct lane<vf8> {
+  using U = vu8;
+  using I = vi8;
+  using S = float;
+  static constexpr bool kSingle = true;
+  static vf8 splat(float s) { return vf8{} + s; }
+  static vf8 from_bits(vu8 u) { return (vf8)(u); }
+  static vu8 to_bits(vf8 x) { return (vu8)(x); }
+  static vi8 to_signed(vu8 u) { return (vi8)(u); }
+  static vf8 cvt(vi8 i) { return __builtin_convertvector(i, vf8); }  // vcvtdq2ps: nearest
+  static vf8 sqrt(vf8 x) { return reinterpret_cast<vf8>(_mm256_sqrt_ps(reinterpret_cast<__m256>(x))); }
+  static bool any(vi8 m) { return _mm256_movemask_ps(reinterpret_cast<__m256>(m)) != 0; }
+};
+
+template <>
+struct lane<vd4> {
+  using U = vu4;
+  using I = vi4;
+  using S = double;
+  static constexpr bool kSingle = false;
+  static vd4 splat(double s) { return vd4{} + s; }
+  static vd4 from_bits(vu4 u) { return (vd4)(u); }
+  static vu4 to_bits(vd4 x) { return (vu4)(x); }
+  static vi4 to_signed(vu4 u) { return (vi4)(u); }
+  // Exact for |i| < 2^53 (all the stream converts): two exact 2^52-magic conversions.
+  static vd4 cvt(vi4 i) {
+    const vi4 hi = i >> 26;
+    const vi4 lo = i & ((int64_t{1} << 26) - 1);
+    const vi4 magic = vi4{} + static_cast<int64_t>(0x4338000000000000ll);  // 2^52 + 2^51
+    const vd4 dmagic = vd4{} + 6755399441055744.0;
+    const vi4 hb = hi + magic;
+    const vi4 lb = lo + magic;
+    const vd4 h = (vd4)(hb) - dmagic;
+    const vd4 l = (vd4)(lb) - dmagic;
+    return h * 67108864.0 + l;  // h * 2^26 exact, the sum exact (< 2^53)
+  }
+  static vd4 sqrt(vd4 x) { return reinterpret_cast<vd4>(_mm256_sqrt_pd(reinterpret_cast<__m256d>(x))); }
+  static bool any(vi4 m) { return _mm256_movemask_pd(reinterpret_cast<__m256d>(m)) != 0; }
+};
+
+namespace avx2 {
+namespace {
+
+struct ctr8 {
+  __m256i c[4];  // word l of 8 consecutive blocks
+};
+
+inline void mulhilo(__m256i a, __m256i m, __m256i& hi, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(a, m);
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
+inline void round(ctr8& x, __m256i k0, __m256i k1, __m256i m0, __m256i m1) {
+  __m256i hi0, lo0, hi1, lo1;
+  mulhilo(x.c[0], m0, hi0, lo0);
+  mulhilo(x.c[2], m1, hi1, lo1);
+  x.c[0] = _mm256_xor_si256(_mm256_xor_si256(hi1, x.c[1]), k0);
+  x.c[1] = lo1;
+  x.c[2] = _mm256_xor_si256(_mm256_xor_si256(hi0, x.c[3]), k1);
+  x.c[3] = lo0;
+}
+
+inline ctr8 counters(const stream_id& s, uint64_t j) {
+  alignas(32) uint32_t lo[8], hi[8];
+  for (int b = 0; b < 8; ++b) {
+    const uint64_t jj = j + static_cast<uint64_t>(b);
+    lo[b] = static_cast<uint32_t>(jj);
+    hi[b] = static_cast<uint32_t>(jj >> 32);
+  }
+  ctr8 x;
+  x.c[0] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lo));
+  x.c[1] = _mm256_load_si256(reinterpret_cast<const __m256i*>(hi));
+  x.c[2] = _mm256_set1_epi32(static_cast<int>(s.stream));
+  x.c[3] = _mm256_set1_epi32(static_cast<int>(s.extra));
+  return x;
+}
+
+// Blocks j .. j+15 as two groups of 8, rounds interleaved to hide the multiply latency.
+inline void philox16(const stream_id& s, uint64_t j, ctr8& a, ctr8& b) {
+  a = counters(s, j);
+  b = counters(s, j + 8);
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kPhiloxM0));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(kPhiloxM1));
+  const __m256i w0 = _mm256_set1_epi32(static_cast<int>(kPhiloxW0));
+  const __m256i w1 = _mm256_set1_epi32(static_cast<int>(kPhiloxW1));
+  __m256i k0 = _mm256_set1_epi32(static_cast<int>(s.key.v[0]));
+  __m256i k1 = _mm256_set1_epi32(static_cast<int>(s.key.v[1]));
+  for (int r = 0; r < 10; ++r) {
+    if (r > 0) {
+      k0 = _mm256_add_epi32(k0, w0);
+      k1 = _mm256_add_epi32(k1, w1);
+    }
+    round(a, k0, k1, m0, m1);
+    round(b, k0, k1, m0, m1);
+  }
+}
+
+inline vu8 as_u(__m256i v) { return reinterpret_cast<vu8>(v); }
+
+// a_l[b] is position l of block b; writes the 32 values in element order (block-major).
+inline void transpose_store(const __m256 a[4], float* out) {
+  const __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]);
+  const __m256 t1 = _mm256_unpackhi_ps(a[0], a[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(a[2], a[3]);
+  const __m256 t3 = _mm256_unpackhi_ps(a[2], a[3]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44);  // blocks 0 | 4
+  const __m256 u1 = _mm256_shuffle_ps(t0, t2, 0xEE);  // blocks 1 | 5
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44);  // blocks 2 | 6
+  const __m256 u3 = _mm256_shuffle_ps(t1, t3, 0xEE);  // blocks 3 | 7
+  _mm256_storeu_ps(out + 0, _mm256_permute2f128_ps(u0, u1, 0x20));
+  _mm256_storeu_ps(out + 8, _mm256_permute2f128_ps(u2, u3, 0x20));
+  _mm256_storeu_ps(out + 16, _mm256_permute2f128_ps(u0, u1, 0x31));
+  _mm256_storeu_ps(out + 24, _mm256_permute2f128_ps(u2, u3, 0x31));
+}
+
+// 64-bit words of 8 blocks: w[0]: word pair (0,1) of blocks 0,1,4,5; w[1]: of blocks 2,3,6,7;
+// w[2], w[3]: word pair (2,3), same blocks.
+inline void words64(const ctr8& x, vu4 w[4]) {
+  w[0] = reinterpret_cast<vu4>(_mm256_unpacklo_epi32(x.c[0], x.c[1]));
+  w[1] = reinterpret_cast<vu4>(_mm256_unpackhi_epi32(x.c[0], x.c[1]));
+  w[2] = reinterpret_cast<vu4>(_mm256_unpacklo_epi32(x.c[2], x.c[3]));
+  w[3] = reinterpret_cast<vu4>(_mm256_unpackhi_epi32(x.c[2], x.c[3]));
+}
+
+// v[0..3] computed from words64's w[0..3]; writes the 16 values in element order.
+inline void store64(const vd4 v[4], double* out) {
+  const __m256d A = reinterpret_cast<__m256d>(v[0]), B = reinterpret_cast<__m256d>(v[1]);
+  const __m256d C = reinterpret_cast<__m256d>(v[2]), D = reinterpret_cast<__m256d>(v[3]);
+  const __m256d ac_lo = _mm256_unpacklo_pd(A, C);  // blocks 0 | 4
+  const __m256d ac_hi = _mm256_unpackhi_pd(A, C);  // blocks 1 | 5
+  const __m256d bd_lo = _mm256_unpacklo_pd(B, D);  // blocks 2 | 6
+  const __m256d bd_hi = _mm256_unpackhi_pd(B, D);  // blocks 3 | 7
+  _mm256_storeu_pd(out + 0, _mm256_permute2f128_pd(ac_lo, ac_hi, 0x20));
+  _mm256_storeu_pd(out + 4, _mm256_permute2f128_pd(bd_lo, bd_hi, 0x20));
+  _mm256_storeu_pd(out + 8, _mm256_permute2f128_pd(ac_lo, ac_hi, 0x31));
+  _mm256_storeu_pd(out + 12, _mm256_permute2f128_pd(bd_lo, bd_hi, 0x31));
+}
+
+// Groups: 8 blocks in, their values out in element order.
+struct raw_group {
+  static constexpr int kValues = 32;
+  void operator()(const ctr8& x, uint32_t* out) const {
+    __m256 a[4];
+    for (int l = 0; l < 4; ++l) a[l] = _mm256_castsi256_ps(x.c[l]);
+    transpose_store(a, reinterpret_cast<float*>(out));
+  }
+};
+
+struct uniform32_group {
+  static constexpr int kValues = 32;
+  uniform_params<float> p;
+  void operator()(const ctr8& x, float* out) const {
+    __m256 a[4];
+    for (int l = 0; l < 4; ++l)
+      a[l] = reinterpret_cast<__m256>(uniform_map(unit_interval<vf8>(as_u(x.c[l])), p));
+    transpose_store(a, out);
+  }
+};
+
+struct normal32_group {
+  static constexpr int kValues = 32;
+  float mean, std;
+  void operator()(const ctr8& x, float* out) const {
+    vf8 z[4];
+    normal_pair<vf8>(as_u(x.c[0]), as_u(x.c[1]), z[0], z[1]);
+    normal_pair<vf8>(as_u(x.c[2]), as_u(x.c[3]), z[2], z[3]);
+    __m256 a[4];
+    for (int l = 0; l < 4; ++l) a[l] = reinterpret_cast<__m256>(mean + std * z[l]);
+    transpose_store(a, out);
+  }
+};
+
+struct trunc32_group {
+  static constexpr int kValues = 32;
+  trunc_params<float> p;
+  void operator()(const ctr8& x, float* out) const {
+    __m256 a[4];
+    for (int l = 0; l < 4; ++l)
+      a[l] = reinterpret_cast<__m256>(trunc_normal_value<vf8>(as_u(x.c[l]), p));
+    transpose_store(a, out);
+  }
+};
+
+struct uniform64_group {
+  static constexpr int kValues = 16;
+  uniform_params<double> p;
+  void operator()(const ctr8& x, double* out) const {
+    vu4 w[4];
+    words64(x, w);
+    vd4 v[4];
+    for (int l = 0; l < 4; ++l) v[l] = uniform_map(unit_interval<vd4>(w[l]), p);
+    store64(v, out);
+  }
+};
+
+struct normal64_group {
+  static constexpr int kValues = 16;
+  double mean, std;
+  void operator()(const ctr8& x, double* out) const {
+    vu4 w[4];
+    words64(x, w);
+    vd4 z[4];
+    normal_pair<vd4>(w[0], w[2], z[0], z[2]);
+    normal_pair<vd4>(w[1], w[3], z[1], z[3]);
+    vd4 v[4];
+    for (int l = 0; l < 4; ++l) v[l] = mean + std * z[l];
+    store64(v, out);
+  }
+};
+
+struct trunc64_group {
+  static constexpr int kValues = 16;
+  trunc_params<double> p;
+  void operator()(const ctr8& x, double* out) const {
+    vu4 w[4];
+    words64(x, w);
+    vd4 v[4];
+    for (int l = 0; l < 4; ++l) v[l] = trunc_normal_value<vd4>(w[l], p);
+    store64(v, out);
+  }
+};
+
+// Scalar head up to a block boundary, groups of 16 blocks, scalar tail.
+template <class K, class G>
+void run_groups(const K& k, const G& g, const stream_id& s, uint64_t first, int64_t n,
+                typename K::value_type* buf) {
+  constexpr int P = K::kPerBlock;
+  constexpr int64_t kStep = 2 * G::kValues;  // 16 blocks
+  int64_t head = static_cast<int64_t>((P - first % P) % P);
+  if (head > n) head = n;
+  scalar_run(k, s, first, head, buf);
+  int64_t done = head;
+  uint64_t j = (first + static_cast<uint64_t>(head)) / P;
+  while (n - done >= kStep) {
+    ctr8 a, b;
+    philox16(s, j, a, b);
+    g(a, buf + done);
+    g(b, buf + done + G::kValues);
+    j += 16;
+    done += kStep;
+  }
+  scalar_run(k, s, first + static_cast<uint64_t>(done), n - done, buf + done);
+}
+
+}  // namespace
+
+bool supported() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+}
+
+void run(const raw_kernel& k, const stream_id& s, uint64_t first, int64_t n, uint32_t* buf) {
+  run_groups(k, raw_group{}, s, first, n, buf);
+}
+void run(const uniform_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf) {
+  run_groups(k, uniform32_group{k.p}, s, first, n, buf);
+}
+void run(const uniform_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf) {
+  run_groups(k, uniform64_group{k.p}, s, first, n, buf);
+}
+void run(const normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf) {
+  run_groups(k, normal32_group{k.mean, k.std}, s, first, n, buf);
+}
+void run(const normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf) {
+  run_groups(k, normal64_group{k.mean, k.std}, s, first, n, buf);
+}
+void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf) {
+  run_groups(k, trunc32_group{k.p}, s, first, n, buf);
+}
+void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf) {
+  run_groups(k, trunc64_group{k.p}, s, first, n, buf);
+}
+
+void store_half(const float* src, int64_t n, uint16_t* dst) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
+  }
+  for (; i < n; ++i) dst[i] = float_to_half(src[i]);
+}
+
+void store_bfloat16(const float* src, int64_t n, uint16_t* dst) {
+  int64_t i = 0;
+  const __m256i bias = _mm256_set1_epi32(0x7fff);
+  const __m256i one = _mm256_set1_epi32(1);
+  for (; i + 16 <= n; i += 16) {
+    __m256i x0 = _mm256_castps_si256(_mm256_loadu_ps(src + i));
+    __m256i x1 = _mm256_castps_si256(_mm256_loadu_ps(src + i + 8));
+    // Values are never NaN here: round to nearest even on the upper 16 bits.
+    x0 = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x0, bias),
+                                            _mm256_and_si256(_mm256_srli_epi32(x0, 16), one)), 16);
+    x1 = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x1, bias),
+                                            _mm256_and_si256(_mm256_srli_epi32(x1, 16), one)), 16);
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(x0, x1), 0xD8);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), packed);
+  }
+  for (; i < n; ++i) dst[i] = float_to_bfloat16(src[i]);
+}
+
+}  // namespace avx2
+}  // namespace fastinit
