@@ -1,5 +1,6 @@
 // fastinit._core: the pybind11 glue. No validation of user input happens here beyond memory
 // safety: fastinit/_validate.py does it, once, for every backend.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -22,12 +23,18 @@ int current_threads() {
   return n > 0 ? n : pool_default_threads();
 }
 
-void fill(int kind, int dtype, uintptr_t data, std::vector<int64_t> shape,
-          std::vector<int64_t> strides, uint64_t seed, uint32_t stream, uint32_t extra,
+void fill(int kind, int dtype, py::array out, uint64_t seed, uint32_t stream, uint32_t extra,
           uint64_t first, std::vector<double> params) {
   if (kind < 0 || kind > static_cast<int>(scheme::trunc_normal)) throw std::invalid_argument("bad scheme code");
   if (dtype < 0 || dtype > static_cast<int>(dtype_code::uint32)) throw std::invalid_argument("bad dtype code");
-  array_view a{reinterpret_cast<char*>(data), std::move(shape), std::move(strides),
+  if (!out.writeable()) throw std::invalid_argument("the output array is read-only");
+  const py::ssize_t nd = out.ndim();
+  std::vector<int64_t> shape(static_cast<size_t>(nd)), strides(static_cast<size_t>(nd));
+  for (py::ssize_t d = 0; d < nd; ++d) {
+    shape[static_cast<size_t>(d)] = out.shape(d);
+    strides[static_cast<size_t>(d)] = out.strides(d);
+  }
+  array_view a{static_cast<char*>(out.mutable_data()), std::move(shape), std::move(strides),
                static_cast<dtype_code>(dtype)};
   fill_request r{static_cast<scheme>(kind), seed, stream, extra, first, std::move(params)};
   const int nthreads = current_threads();
@@ -46,10 +53,9 @@ py::tuple philox(std::vector<uint32_t> ctr, std::vector<uint32_t> key) {
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "fastinit's compiled core: Philox4x32-10 streams written into strided arrays.";
-  m.def("fill", &fill, py::arg("kind"), py::arg("dtype"), py::arg("data"), py::arg("shape"),
-        py::arg("strides"), py::arg("seed"), py::arg("stream"), py::arg("extra"),
-        py::arg("first"), py::arg("params"),
-        "Fill the array at address `data` (validated by the caller). Releases the GIL.");
+  m.def("fill", &fill, py::arg("kind"), py::arg("dtype"), py::arg("out").noconvert(),
+        py::arg("seed"), py::arg("stream"), py::arg("extra"), py::arg("first"), py::arg("params"),
+        "Fill the NumPy array `out` in place (validated by the caller). Releases the GIL.");
   m.def("philox4x32_10", &philox, py::arg("counter"), py::arg("key"),
         "One Philox4x32-10 block: 4 counter words and 2 key words in, 4 words out.");
   m.def("set_num_threads", [](int n) {

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._backend import backend_name, get_num_threads, set_num_threads, simd_level
+from ._backend import backend_name as _backend_name
+from ._backend import get_num_threads, set_num_threads
+from ._backend import simd_level as _simd_level
 from ._fans import calculate_gain, compute_fans
 from ._generator import Generator, default_generator, manual_seed
 from ._schemes import (constant, dirac, eye, glorot_normal, glorot_uniform, he_normal,
@@ -52,8 +54,8 @@ def info() -> dict[str, Any]:
     """
     return {
         "version": __version__,
-        "backend": backend_name(),
-        "simd": simd_level(),
+        "backend": _backend_name(),
+        "simd": _simd_level(),
         "threads": get_num_threads(),
         "stream_format": "philox4x32-10/v1",
     }

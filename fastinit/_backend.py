@@ -41,9 +41,8 @@ def fill(kind: int, arr: np.ndarray, seed: int, stream: int, params: Sequence[fl
     """Write scheme `kind` into `arr` (a validated, writable, aligned, native array)."""
     if arr.size == 0:
         return
-    _require_core().fill(kind, dtype_code(arr.dtype), arr.ctypes.data, list(arr.shape),
-                         list(arr.strides), seed, stream, extra, first,
-                         [float(p) for p in params])
+    core = _core if _core is not None else _require_core()
+    core.fill(kind, dtype_code(arr.dtype), arr, seed, stream, extra, first, params)
 
 
 def backend_name() -> str:
@@ -68,6 +67,15 @@ def set_num_threads(n: int) -> None:
         If `n` is not an int.
     ValueError
         If `n` < 1.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> before = fastinit.get_num_threads()
+    >>> fastinit.set_num_threads(1)
+    >>> fastinit.get_num_threads()
+    1
+    >>> fastinit.set_num_threads(before)
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"n must be an int, got {type(n).__name__}")
@@ -78,7 +86,19 @@ def set_num_threads(n: int) -> None:
 
 def get_num_threads() -> int:
     """The number of threads fills use: set_num_threads's value, FASTINIT_NUM_THREADS, or the
-    CPUs this process may run on."""
+    CPUs this process may run on.
+
+    Returns
+    -------
+    int
+        The thread count (>= 1).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.get_num_threads() >= 1
+    True
+    """
     return int(_require_core().get_num_threads())
 
 

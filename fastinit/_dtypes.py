@@ -45,11 +45,17 @@ def dtype_code(dt: np.dtype) -> int:
     return _CODES[dt]
 
 
+_MAX = {dt: float(ml_dtypes.finfo(dt).max) for dt in FLOAT_DTYPES}
+
+
 def dtype_max(dt: np.dtype) -> float:
     """Largest finite value of a float dtype."""
-    return float(ml_dtypes.finfo(dt).max)
+    return _MAX[dt]
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def compute_dtype(dt: np.dtype) -> np.dtype:
     """float64 for float64 outputs, float32 for float32, float16 and bfloat16 (docs/stream.md)."""
-    return np.dtype(np.float64) if dt == np.dtype(np.float64) else np.dtype(np.float32)
+    return _F64 if dt == _F64 else _F32

@@ -40,8 +40,22 @@ def _step(x: np.ndarray, up: bool) -> np.ndarray:
 
 
 def nearest_value(value: float, dt: np.dtype) -> float:
-    """value rounded to nearest in dt, as a float (exact)."""
-    return float(np.array(value, dtype=np.float64).astype(dt))
+    """value rounded once to nearest (ties to even) in dt, as a float (exact).
+
+    NumPy's float64 -> bfloat16 cast goes through float32 (two roundings), so 16-bit results
+    are corrected against their neighbours."""
+    x = np.array(value, dtype=np.float64).astype(dt)
+    if dt.itemsize != 2:
+        return float(x)
+    best = x
+    for cand in (_step(x, up=True), _step(x, up=False)):
+        c, b = float(cand), float(best)
+        if not math.isfinite(c):
+            continue
+        dc, db = abs(c - value), abs(b - value)
+        if dc < db or (dc == db and int(cand.view(np.uint16)) % 2 == 0):
+            best = cand
+    return float(best)
 
 
 def _inward(value: float, dt: np.dtype, lower: bool) -> float | None:

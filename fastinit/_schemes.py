@@ -8,6 +8,7 @@ The fan-based schemes are thin calls of :func:`uniform`, :func:`normal` and
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, TypeVar, Union
 
@@ -51,7 +52,13 @@ _NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
 
 
 def _uniform_into(arr: np.ndarray, low: float, high: float, seed: Seed, scheme: str) -> None:
-    dt = arr.dtype
+    lo, hi = _uniform_bounds(low, high, arr.dtype, scheme)
+    s, k = _resolve(seed)
+    B.fill(B.SCHEME_UNIFORM, arr, s, k, [lo, hi])
+
+
+@functools.lru_cache(maxsize=256)
+def _uniform_bounds(low: float, high: float, dt: np.dtype, scheme: str) -> tuple[float, float]:
     m = dtype_max(dt)
     for name, v in (("low", low), ("high", high)):
         if abs(v) > m:
@@ -66,8 +73,7 @@ def _uniform_into(arr: np.ndarray, low: float, high: float, seed: Seed, scheme: 
         span = ct(hi) - ct(lo)
     if not np.isfinite(span):
         raise ValueError(f"{scheme}: high - low = {hi - lo} overflows {np.dtype(ct).name}")
-    s, k = _resolve(seed)
-    B.fill(B.SCHEME_UNIFORM, arr, s, k, [lo, hi])
+    return lo, hi
 
 
 def _check_normal_range(dt: np.dtype, mean: float, std: float, scheme: str) -> None:
@@ -111,8 +117,12 @@ def _trunc_normal_into(arr: np.ndarray, mean: float, std: float, a: float, b: fl
         lo_, hi_ = inward_bounds(lo, hi, dt)
         B.fill(B.SCHEME_CONSTANT, arr, s, k, [min(max(nearest_value(mean, dt), lo_), hi_)])
         return
-    consts = trunc_normal_constants(mean, std, a, b, dt)
-    B.fill(B.SCHEME_TRUNC_NORMAL, arr, s, k, trunc_normal_params(consts))
+    B.fill(B.SCHEME_TRUNC_NORMAL, arr, s, k, _trunc_params(mean, std, a, b, dt))
+
+
+@functools.lru_cache(maxsize=256)
+def _trunc_params(mean: float, std: float, a: float, b: float, dt: np.dtype) -> list[float]:
+    return trunc_normal_params(trunc_normal_constants(mean, std, a, b, dt))
 
 
 def _std(value: Any, name: str) -> float:
@@ -533,6 +543,18 @@ def lecun_uniform(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = N
                   dtype: DTypeLike = None) -> A:
     """LeCun uniform: U(-l, l), ``l = sqrt(3 / fan_in)`` (variance ``1 / fan_in``).
 
+    Parameters
+    ----------
+    out : ndarray or shape
+        At least 2-D. See :func:`uniform`.
+    in_axis, out_axis, seed, dtype
+        See :func:`variance_scaling`.
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
+
     Examples
     --------
     >>> import fastinit
@@ -550,6 +572,18 @@ def lecun_normal(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = No
                  dtype: DTypeLike = None) -> A:
     """LeCun normal: N(0, 1 / fan_in), untruncated (as the PyTorch-style normal variants; JAX's
     ``lecun_normal`` is truncated: use ``variance_scaling(out, 1.0, "fan_in")`` for that).
+
+    Parameters
+    ----------
+    out : ndarray or shape
+        At least 2-D. See :func:`uniform`.
+    in_axis, out_axis, seed, dtype
+        See :func:`variance_scaling`.
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
 
     Examples
     --------
@@ -657,6 +691,18 @@ def eye(out: A, *, dtype: DTypeLike = None) -> A:
     """The identity matrix (ones on the main diagonal of a 2-D `out`, zeros elsewhere), as
     :func:`torch.nn.init.eye_`; non-square shapes are allowed.
 
+    Parameters
+    ----------
+    out : ndarray or shape
+        2-D. See :func:`constant`.
+    dtype : dtype, optional
+        Only with a shape: the new array's dtype (default float32).
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
+
     Examples
     --------
     >>> import fastinit
@@ -678,6 +724,20 @@ def dirac(out: A, groups: int = 1, *, dtype: DTypeLike = None) -> A:
     `out` is 3-, 4- or 5-D ``(out_channels, in_channels, *kernel)``; `groups` (an int >= 1)
     must divide ``out_channels``. Each group's first ``min(out_channels // groups,
     in_channels)`` channels get a 1 at the kernel centre (``k // 2`` in each dimension).
+
+    Parameters
+    ----------
+    out : ndarray or shape
+        3-, 4- or 5-D. See :func:`constant`.
+    groups : int
+        Number of groups, >= 1, dividing ``out.shape[0]``.
+    dtype : dtype, optional
+        Only with a shape: the new array's dtype (default float32).
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
 
     Examples
     --------
@@ -711,7 +771,17 @@ def random_raw(out: A, *, seed: Seed = None) -> A:
     """Fill a uint32 array with the stream's raw Philox words: element ``i`` (C order of the
     logical array) is word ``i`` of the stream. The ground truth of the stream.
 
-    A shape in place of `out` allocates a uint32 array.
+    Parameters
+    ----------
+    out : ndarray or shape
+        A writable uint32 array (any strides), or a shape to allocate one.
+    seed : int, Generator or None
+        See :func:`uniform`.
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
 
     Examples
     --------

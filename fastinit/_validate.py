@@ -46,8 +46,15 @@ def _view_writable(out: Any, name: str) -> np.ndarray:
     return arr
 
 
+_NATIVE_FLOATS = frozenset(FLOAT_DTYPES)
+
+
 def check_array(arr: np.ndarray, name: str, *, raw: bool = False) -> None:
     dt = arr.dtype
+    flags = arr.flags
+    if (not raw and dt in _NATIVE_FLOATS and dt.isnative and flags.writeable and flags.aligned
+            and 0 not in arr.strides):
+        return  # the common case, checked fast
     if raw:
         if dt.kind != "u" or dt.itemsize != 4:
             raise TypeError(f"{name} must have dtype uint32 for raw words, got {dtype_name(dt)}")
@@ -64,7 +71,7 @@ def check_array(arr: np.ndarray, name: str, *, raw: bool = False) -> None:
     if not arr.flags.aligned:
         raise ValueError(f"{name} is not aligned to its itemsize ({dt.itemsize} bytes)")
     for dim, (n, s) in enumerate(zip(arr.shape, arr.strides)):
-        if n > 1 and s == 0:
+        if n > 1 and s == 0 and arr.size > 0:
             raise ValueError(f"{name} is a broadcast view (stride 0 in dimension {dim}): its "
                              f"elements share memory, so it cannot be filled")
 
@@ -72,6 +79,9 @@ def check_array(arr: np.ndarray, name: str, *, raw: bool = False) -> None:
 def as_output(out: Any, dtype: Any, name: str = "out", *,
               raw: bool = False) -> tuple[np.ndarray, Any]:
     """(array to fill, object to return) for an in-place ``out`` or an allocating shape."""
+    if type(out) is np.ndarray and dtype is None:
+        check_array(out, name, raw=raw)
+        return out, out
     if isinstance(out, (tuple, int, np.integer)) and not isinstance(out, bool):
         shape = check_shape(out, name)
         if raw:
@@ -116,9 +126,14 @@ def check_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
 
 def real(value: Any, name: str, *, allow_inf: bool = False) -> float:
     """A real number (not bool, not complex) as float; NaN never, infinity only if allowed."""
+    if type(value) is float and value - value == 0.0:  # finite: the common case, fast
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got an integer too large for a float") from None
     if math.isnan(x):
         raise ValueError(f"{name} must not be NaN")
     if math.isinf(x) and not allow_inf:

@@ -1,0 +1,100 @@
+"""Every SIMD path gives exactly the scalar reference's bits (lane by lane), at every size,
+alignment and stream offset, and both agree with the NumPy reference of the stream."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import _backend as B
+from fastinit._dtypes import resolve_dtype
+from fastinit._params import inward_bounds, trunc_normal_constants, trunc_normal_params
+
+import reference as R
+
+core = pytest.importorskip("fastinit._core")
+
+PATHS = ["scalar", "avx2"]
+if not core.set_simd_level("avx2"):
+    PATHS = ["scalar"]
+_DEFAULT = core.simd_level()
+
+
+@pytest.fixture(autouse=True)
+def _restore_simd():
+    before = core.simd_level()
+    yield
+    core.set_simd_level(before)
+
+
+def _trunc(mean, std, a, b):
+    def params(dt):
+        return trunc_normal_params(trunc_normal_constants(mean, std, a, b, dt))
+    return params
+
+
+SCHEMES = {
+    "raw": (B.SCHEME_RAW, lambda dt: []),
+    "uniform": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-0.3, 0.7, dt))),
+    "normal": (B.SCHEME_NORMAL, lambda dt: [0.25, 1.5]),
+    "trunc_std": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -2.0, 2.0)),
+    "trunc_wide": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -60.0, 50.0)),  # far-tail lanes mixed in
+    "trunc_far": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 40.0, 41.0)),
+    "trunc_narrow": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 0.0, 1e-3)),
+    "trunc_onesided": (B.SCHEME_TRUNC_NORMAL, _trunc(1.0, 0.5, -np.inf, 0.8)),
+}
+DTYPES = ["float32", "float64", "float16", "bfloat16"]
+SIZES = [1, 5, 31, 32, 33, 64, 127, 129, 1000, 4099]
+FIRSTS = [0, 1, 3, 6, 2**32 + 5, 2**34 - 3, 2**62 + 1]
+
+
+def _fill(path, kind, dt, n, first, params, seed=7, stream=3):
+    assert core.set_simd_level(path)
+    out = np.empty(n, dt)
+    B.fill(kind, out, seed, stream, params, first=first)
+    return out.view(np.uint8)
+
+
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_paths_agree(scheme, dtype):
+    kind, make = SCHEMES[scheme]
+    dt = np.dtype(np.uint32) if scheme == "raw" else resolve_dtype(dtype)
+    if scheme == "raw" and dtype != "float32":
+        pytest.skip("raw words have one dtype")
+    params = make(dt)
+    for first in FIRSTS:
+        for n in SIZES:
+            results = [_fill(p, kind, dt, n, first, params) for p in PATHS]
+            for p, r in zip(PATHS[1:], results[1:]):
+                assert np.array_equal(results[0], r), (scheme, dtype, p, n, first)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("first", [0, 3, 2**33 + 1])
+def test_paths_match_reference(path, first):
+    n = 2053
+    for dtype in ("float32", "float64"):
+        dt = np.dtype(dtype)
+        lo, hi = inward_bounds(-0.3, 0.7, dt)
+        got = _fill(path, B.SCHEME_UNIFORM, dt, n, first, [lo, hi]).view(dt)
+        want = R.uniform(n, lo, hi, dt, seed=7, stream=3, start=first)
+        assert np.array_equal(got.view(np.uint8), np.asarray(want, dt).view(np.uint8))
+        got = _fill(path, B.SCHEME_NORMAL, dt, n, first, [0.25, 1.5]).view(dt)
+        want = R.normal(n, 0.25, 1.5, dt, seed=7, stream=3, start=first)
+        assert np.array_equal(got.view(np.uint8), np.asarray(want, dt).view(np.uint8))
+    words = _fill(path, B.SCHEME_RAW, np.dtype(np.uint32), n, first, []).view(np.uint32)
+    assert np.array_equal(words, R.words(7, 3, start=first, count=n))
+
+
+def test_default_is_best_supported():
+    assert _DEFAULT in PATHS
+    assert fastinit.info()["simd"] == _DEFAULT
+    if "avx2" in PATHS:
+        assert _DEFAULT == "avx2"
+
+
+def test_unknown_path_rejected():
+    with pytest.raises(ValueError, match="scalar' or 'avx2'"):
+        core.set_simd_level("avx512")
