@@ -231,16 +231,19 @@ FASTINIT_HD F ndtri_tail(F Lg) {
   F b = L::splat(static_cast<float>(1.2021132975e-01));
   b = b * r + static_cast<float>(7.3700164250e-01);
   b = b * r + 1.0f;
-  const F near = a / b;
-  const F r2 = t - 5.0f;
-  F e = L::splat(static_cast<float>(1.7337203997e-02));
-  e = e * r2 + static_cast<float>(4.2868294337e-01);
-  e = e * r2 + static_cast<float>(3.0812263860e+00);
-  e = e * r2 + static_cast<float>(6.6579051150e+00);
-  F d = L::splat(static_cast<float>(1.2258202635e-02));
-  d = d * r2 + static_cast<float>(2.4197894225e-01);
-  d = d * r2 + 1.0f;
-  F x = select(t <= 5.0f, near, e / d);
+  F x = a / b;
+  const auto beyond_5 = t > 5.0f;
+  if (L::any(beyond_5)) {
+    const F r2 = t - 5.0f;
+    F e = L::splat(static_cast<float>(1.7337203997e-02));
+    e = e * r2 + static_cast<float>(4.2868294337e-01);
+    e = e * r2 + static_cast<float>(3.0812263860e+00);
+    e = e * r2 + static_cast<float>(6.6579051150e+00);
+    F d = L::splat(static_cast<float>(1.2258202635e-02));
+    d = d * r2 + static_cast<float>(2.4197894225e-01);
+    d = d * r2 + 1.0f;
+    x = select(beyond_5, e / d, x);
+  }
   const auto far_lanes = t > 27.0f;
   if (L::any(far_lanes)) x = select(far_lanes, ndtri_far_tail(Lg), x);
   return -x;
@@ -267,25 +270,28 @@ FASTINIT_HD F ndtri_tail(F Lg) {
   b = b * r + 1.67638483018380384940e+00;
   b = b * r + 2.05319162663775882187e+00;
   b = b * r + 1.0;
-  const F near = a / b;
-  const F r2 = t - 5.0;
-  F e = L::splat(2.01033439929228813265e-07);
-  e = e * r2 + 2.71155556874348757815e-05;
-  e = e * r2 + 1.24266094738807843860e-03;
-  e = e * r2 + 2.65321895265761230930e-02;
-  e = e * r2 + 2.96560571828504891230e-01;
-  e = e * r2 + 1.78482653991729133580e+00;
-  e = e * r2 + 5.46378491116411436990e+00;
-  e = e * r2 + 6.65790464350110377720e+00;
-  F d = L::splat(2.04426310338993978564e-15);
-  d = d * r2 + 1.42151175831644588870e-07;
-  d = d * r2 + 1.84631831751005468180e-05;
-  d = d * r2 + 7.86869131145613259100e-04;
-  d = d * r2 + 1.48753612908506148525e-02;
-  d = d * r2 + 1.36929880922735805310e-01;
-  d = d * r2 + 5.99832206555887937690e-01;
-  d = d * r2 + 1.0;
-  F x = select(t <= 5.0, near, e / d);
+  F x = a / b;
+  const auto beyond_5 = t > 5.0;
+  if (L::any(beyond_5)) {
+    const F r2 = t - 5.0;
+    F e = L::splat(2.01033439929228813265e-07);
+    e = e * r2 + 2.71155556874348757815e-05;
+    e = e * r2 + 1.24266094738807843860e-03;
+    e = e * r2 + 2.65321895265761230930e-02;
+    e = e * r2 + 2.96560571828504891230e-01;
+    e = e * r2 + 1.78482653991729133580e+00;
+    e = e * r2 + 5.46378491116411436990e+00;
+    e = e * r2 + 6.65790464350110377720e+00;
+    F d = L::splat(2.04426310338993978564e-15);
+    d = d * r2 + 1.42151175831644588870e-07;
+    d = d * r2 + 1.84631831751005468180e-05;
+    d = d * r2 + 7.86869131145613259100e-04;
+    d = d * r2 + 1.48753612908506148525e-02;
+    d = d * r2 + 1.36929880922735805310e-01;
+    d = d * r2 + 5.99832206555887937690e-01;
+    d = d * r2 + 1.0;
+    x = select(beyond_5, e / d, x);
+  }
   const auto far_lanes = t > 27.0;
   if (L::any(far_lanes)) x = select(far_lanes, ndtri_far_tail(Lg), x);
   return -x;
@@ -311,9 +317,13 @@ FASTINIT_HD F clamp_to(F x, S lo, S hi) {
   return select(x > hi, lane<F>::splat(hi), x);
 }
 
-// `up` in (0, 1/2], `bit` the branch bit (0 or 1 per lane).
+// The pieces of one element, `up` in (0, 1/2] and `bit` the branch bit (0 or 1 per lane):
+// the centre (every lane; `tail` marks the lanes that need the tail instead), the tail, and
+// the final clamps. trunc_normal_from_half_unit composes them; a SIMD loop may also compute
+// the tail lanes of many vectors together (same operations per lane, same values).
 template <class F, class S>
-FASTINIT_HD F trunc_normal_from_half_unit(F up, lane_u<F> bit, const trunc_params<S>& p) {
+FASTINIT_HD F trunc_centre_z(F up, lane_u<F> bit, const trunc_params<S>& p,
+                             decltype(F{} < F{})& tail) {
   using L = lane<F>;
   const trunc_branch<S>& b0 = p.br[0];
   const trunc_branch<S>& b1 = p.br[1];
@@ -323,31 +333,57 @@ FASTINIT_HD F trunc_normal_from_half_unit(F up, lane_u<F> bit, const trunc_param
   const F centre = select(bit, L::splat(b1.centre), L::splat(b0.centre));
   const F sgn = select(bit, L::splat(b1.sgn), L::splat(b0.sgn));
   const F v = base + up * dd;
-  F z = sgn * ndtri_centre(v - centre);
-  const auto tail = v < th;
-  if (L::any(tail)) {
-    const F ld = select(bit, L::splat(b1.ld), L::splat(b0.ld));
-    const F tau = select(bit, L::splat(b1.tau), L::splat(b0.tau));
-    const F dir = select(bit, L::splat(b1.dir), L::splat(b0.dir));
-    const F Lg = ld + fi_log(tau + dir * up);
-    z = select(tail, sgn * ndtri_tail(Lg), z);
-  }
+  tail = v < th;
+  return sgn * ndtri_centre(v - centre);
+}
+
+template <class F, class S>
+FASTINIT_HD F trunc_tail_z(F up, lane_u<F> bit, const trunc_params<S>& p) {
+  using L = lane<F>;
+  const trunc_branch<S>& b0 = p.br[0];
+  const trunc_branch<S>& b1 = p.br[1];
+  const F ld = select(bit, L::splat(b1.ld), L::splat(b0.ld));
+  const F tau = select(bit, L::splat(b1.tau), L::splat(b0.tau));
+  const F dir = select(bit, L::splat(b1.dir), L::splat(b0.dir));
+  const F sgn = select(bit, L::splat(b1.sgn), L::splat(b0.sgn));
+  const F Lg = ld + fi_log(tau + dir * up);
+  return sgn * ndtri_tail(Lg);
+}
+
+template <class F, class S>
+FASTINIT_HD F trunc_finish(F z, const trunc_params<S>& p) {
   z = clamp_to(z, p.alpha, p.beta);
   return clamp_to(p.mean + p.std * z, p.lo, p.hi);
 }
 
+template <class F, class S>
+FASTINIT_HD F trunc_normal_from_half_unit(F up, lane_u<F> bit, const trunc_params<S>& p) {
+  decltype(F{} < F{}) tail;
+  F z = trunc_centre_z(up, bit, p, tail);
+  if (lane<F>::any(tail)) z = select(tail, trunc_tail_z(up, bit, p), z);
+  return trunc_finish(z, p);
+}
+
+// `up` and the branch bit of a word (section 7).
 template <class F, if_single<F> = 0>
-FASTINIT_HD F trunc_normal_value(lane_u<F> w, const trunc_params<float>& p) {
+FASTINIT_HD F trunc_half_unit(lane_u<F> w, lane_u<F>& bit) {
   using L = lane<F>;
-  const F up = (L::cvt(L::to_signed(w & 0x7fffffffu)) + 0.5f) * 0x1p-32f;
-  return trunc_normal_from_half_unit(up, w >> 31, p);
+  bit = w >> 31;
+  return (L::cvt(L::to_signed(w & 0x7fffffffu)) + 0.5f) * 0x1p-32f;
 }
 
 template <class F, if_double<F> = 0>
-FASTINIT_HD F trunc_normal_value(lane_u<F> w, const trunc_params<double>& p) {
+FASTINIT_HD F trunc_half_unit(lane_u<F> w, lane_u<F>& bit) {
   using L = lane<F>;
-  const F up = (L::cvt(L::to_signed((w & 0x7fffffffffffffffull) >> 10)) + 0.5) * 0x1p-54;
-  return trunc_normal_from_half_unit(up, w >> 63, p);
+  bit = w >> 63;
+  return (L::cvt(L::to_signed((w & 0x7fffffffffffffffull) >> 10)) + 0.5) * 0x1p-54;
+}
+
+template <class F, class S>
+FASTINIT_HD F trunc_normal_value(lane_u<F> w, const trunc_params<S>& p) {
+  lane_u<F> bit;
+  const F up = trunc_half_unit<F>(w, bit);
+  return trunc_normal_from_half_unit(up, bit, p);
 }
 
 }  // namespace fastinit

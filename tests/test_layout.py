@@ -168,8 +168,7 @@ def test_threads_same_values(scheme: str, dtname: str, n: int) -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("restore_threads")
-@pytest.mark.parametrize("scheme,dtname",
-                         scheme_dtype_params([s for s in SCHEMES if s != "orthogonal"]))
+@pytest.mark.parametrize("scheme,dtname", scheme_dtype_params(SCHEMES))
 def test_threads_same_values_3m(scheme: str, dtname: str) -> None:
     _threaded(scheme, dtname, 3_000_001)
 

@@ -83,7 +83,7 @@ def test_orthogonal_is_haar(shape) -> None:
         assert abs(x.mean()) <= SIGMA * math.sqrt(1.0 / n / N_HAAR)          # 6 sigma
         assert abs((x * x).mean() - 1.0 / n) <= SIGMA * math.sqrt(var_x2 / N_HAAR)
         beta = st.beta((n - 1) / 2, (n - 1) / 2, loc=-1, scale=2)
-        assert st.kstest(x, beta.cdf).pvalue > 1e-6  # observed 0.09 .. 0.97
+        assert st.kstest(x, beta.cdf).pvalue > 1e-6  # observed 0.145 .. 0.985
     if shape[0] == shape[1]:
         # Haar on O(n): E[tr Q] = 0, E[(tr Q)^2] = 1, Var[(tr Q)^2] = E[(tr Q)^4] - 1 = 2
         tr = np.trace(samples, axis1=1, axis2=2)
@@ -140,7 +140,7 @@ def test_sparse_zero_rows_are_a_uniform_subset() -> None:
     # chi-square of the per-row counts, 9 degrees of freedom (the counts sum to 3 * cols;
     # treated as multinomial cells, conservative): p > 1e-6
     counts = z.sum(axis=1)
-    assert st.chisquare(counts).pvalue > 1e-6
+    assert st.chisquare(counts).pvalue > 1e-6  # observed 0.56
 
 
 def test_sparse_nonzero_values_are_normal() -> None:
@@ -150,7 +150,7 @@ def test_sparse_nonzero_values_are_normal() -> None:
     assert x.size == 500 * 800
     assert abs(x.mean()) <= SIGMA * std / math.sqrt(x.size)
     assert abs(x.var() / std**2 - 1) <= SIGMA * math.sqrt(2 / x.size)
-    assert st.kstest(x, st.norm(0, std).cdf).pvalue > 1e-6  # observed 0.47
+    assert st.kstest(x, st.norm(0, std).cdf).pvalue > 1e-6  # observed 0.66
 
 
 def test_sparse_extremes() -> None:

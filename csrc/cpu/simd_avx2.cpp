@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "../halfconv.h"
 #include "run.h"
@@ -193,17 +194,6 @@ struct normal32_group {
   }
 };
 
-struct trunc32_group {
-  static constexpr int kValues = 32;
-  trunc_params<float> p;
-  void operator()(const ctr8& x, float* out) const {
-    __m256 a[4];
-    for (int l = 0; l < 4; ++l)
-      a[l] = reinterpret_cast<__m256>(trunc_normal_value<vf8>(as_u(x.c[l]), p));
-    transpose_store(a, out);
-  }
-};
-
 struct uniform64_group {
   static constexpr int kValues = 16;
   uniform_params<double> p;
@@ -231,17 +221,215 @@ struct normal64_group {
   }
 };
 
-struct trunc64_group {
-  static constexpr int kValues = 16;
-  trunc_params<double> p;
-  void operator()(const ctr8& x, double* out) const {
-    vu4 w[4];
-    words64(x, w);
-    vd4 v[4];
-    for (int l = 0; l < 4; ++l) v[l] = trunc_normal_value<vd4>(w[l], p);
-    store64(v, out);
+// Truncated normal with the tail lanes compacted: every lane takes the centre piece; the few
+// lanes that need the tail (log, sqrt, rational) are queued and computed 8 (or 4) at a time,
+// then written over their centre values. Same operations per lane as trunc_normal_value.
+// Left-packing permutations: kPack8[m] moves the lanes set in the 8-bit mask m to the front.
+struct pack_table {
+  alignas(32) int32_t idx[256][8];
+  pack_table() {
+    for (int m = 0; m < 256; ++m) {
+      int k = 0;
+      for (int b = 0; b < 8; ++b)
+        if (m & (1 << b)) idx[m][k++] = b;
+      for (; k < 8; ++k) idx[m][k] = 0;
+    }
   }
 };
+const pack_table kPack;
+
+// Lanes of 32 bits (float: up and bit, and the element index as 32-bit offsets).
+template <class F>
+class tail_queue;
+
+template <>
+class tail_queue<vf8> {
+ public:
+  tail_queue(const trunc_params<float>& p, float* out) : p_(p), out_(out) {}
+
+  // Queue the lanes of `mask` (one bit per lane); lane b's element is out[index[b]].
+  void push(int mask, const vf8& up, const vu8& bit, const vi8& index) {
+    const __m256i perm = _mm256_load_si256(reinterpret_cast<const __m256i*>(kPack.idx[mask]));
+    _mm256_storeu_ps(up_ + n_, _mm256_permutevar8x32_ps((__m256)(up), perm));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(bit_ + n_),
+                        _mm256_permutevar8x32_epi32((__m256i)(bit), perm));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx_ + n_),
+                        _mm256_permutevar8x32_epi32((__m256i)(index), perm));
+    n_ += __builtin_popcount(static_cast<unsigned>(mask));
+    if (n_ >= 8) {
+      compute(8);
+      n_ -= 8;
+      std::memcpy(up_, up_ + 8, sizeof(float) * 8);
+      std::memcpy(bit_, bit_ + 8, sizeof(uint32_t) * 8);
+      std::memcpy(idx_, idx_ + 8, sizeof(int32_t) * 8);
+    }
+  }
+
+  void flush() {
+    if (n_ > 0) compute(n_);
+    n_ = 0;
+  }
+
+ private:
+  void compute(int count) {
+    for (int i = count; i < 8; ++i) {  // pad with a queued lane: valid input, result unused
+      up_[i] = up_[0];
+      bit_[i] = bit_[0];
+    }
+    vf8 up;
+    vu8 bit;
+    std::memcpy(&up, up_, sizeof up);
+    std::memcpy(&bit, bit_, sizeof bit);
+    const vf8 v = trunc_finish(trunc_tail_z(up, bit, p_), p_);
+    for (int i = 0; i < count; ++i) out_[idx_[i]] = v[i];
+  }
+
+  const trunc_params<float>& p_;
+  float* out_;
+  alignas(32) float up_[16];
+  alignas(32) uint32_t bit_[16];
+  alignas(32) int32_t idx_[16];
+  int n_ = 0;
+};
+
+// Lanes of 64 bits (double): the same with 4-lane masks, as pairs of 32-bit lanes.
+template <>
+class tail_queue<vd4> {
+ public:
+  tail_queue(const trunc_params<double>& p, double* out) : p_(p), out_(out) {}
+
+  void push(int mask, const vd4& up, const vu4& bit, const vi4& index) {
+    int m8 = 0;  // each 64-bit lane is two 32-bit lanes
+    for (int b = 0; b < 4; ++b)
+      if (mask & (1 << b)) m8 |= 3 << (2 * b);
+    const __m256i perm = _mm256_load_si256(reinterpret_cast<const __m256i*>(kPack.idx[m8]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(up_ + n_),
+                        _mm256_permutevar8x32_epi32((__m256i)(up), perm));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(bit_ + n_),
+                        _mm256_permutevar8x32_epi32((__m256i)(bit), perm));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx_ + n_),
+                        _mm256_permutevar8x32_epi32((__m256i)(index), perm));
+    n_ += __builtin_popcount(static_cast<unsigned>(mask));
+    if (n_ >= 4) {
+      compute(4);
+      n_ -= 4;
+      std::memcpy(up_, up_ + 4, sizeof(double) * 4);
+      std::memcpy(bit_, bit_ + 4, sizeof(uint64_t) * 4);
+      std::memcpy(idx_, idx_ + 4, sizeof(int64_t) * 4);
+    }
+  }
+
+  void flush() {
+    if (n_ > 0) compute(n_);
+    n_ = 0;
+  }
+
+ private:
+  void compute(int count) {
+    for (int i = count; i < 4; ++i) {
+      up_[i] = up_[0];
+      bit_[i] = bit_[0];
+    }
+    vd4 up;
+    vu4 bit;
+    std::memcpy(&up, up_, sizeof up);
+    std::memcpy(&bit, bit_, sizeof bit);
+    const vd4 v = trunc_finish(trunc_tail_z(up, bit, p_), p_);
+    for (int i = 0; i < count; ++i) out_[idx_[i]] = v[i];
+  }
+
+  const trunc_params<double>& p_;
+  double* out_;
+  alignas(32) double up_[8];
+  alignas(32) uint64_t bit_[8];
+  alignas(32) int64_t idx_[8];
+  int n_ = 0;
+};
+
+inline int lane_mask(vi8 m) { return _mm256_movemask_ps((__m256)(m)); }
+inline int lane_mask(vi4 m) { return _mm256_movemask_pd((__m256d)(m)); }
+
+void trunc32_groups(const trunc_params<float>& p, const stream_id& s, uint64_t j, int64_t groups,
+                    float* out) {
+  tail_queue<vf8> q(p, out);
+  for (int64_t g = 0; g < groups; ++g, j += 16) {
+    ctr8 x[2];
+    philox16(s, j, x[0], x[1]);
+    for (int h = 0; h < 2; ++h) {
+      const int64_t base = g * 64 + h * 32;
+      __m256 a[4];
+      vf8 up[4];
+      vu8 bit[4];
+      int mask[4];
+      for (int l = 0; l < 4; ++l) {
+        up[l] = trunc_half_unit<vf8>(as_u(x[h].c[l]), bit[l]);
+        vi8 tail;
+        vf8 z = trunc_centre_z(up[l], bit[l], p, tail);
+        mask[l] = lane_mask(tail);
+        if (__builtin_popcount(static_cast<unsigned>(mask[l])) > 4) {  // mostly tail: directly
+          z = select(tail, trunc_tail_z(up[l], bit[l], p), z);
+          mask[l] = 0;
+        }
+        a[l] = (__m256)(trunc_finish(z, p));
+      }
+      transpose_store(a, out + base);  // first the centre values, then the tails over them
+      const vi8 lane4 = vi8{0, 4, 8, 12, 16, 20, 24, 28} + static_cast<int32_t>(base);
+      for (int l = 0; l < 4; ++l) q.push(mask[l], up[l], bit[l], lane4 + l);
+    }
+  }
+  q.flush();
+}
+
+void trunc64_groups(const trunc_params<double>& p, const stream_id& s, uint64_t j,
+                    int64_t groups, double* out) {
+  // words64's vector l holds blocks kBlocks[l % 2], slot l / 2 (see words64).
+  static const int kBlocks[2][4] = {{0, 1, 4, 5}, {2, 3, 6, 7}};
+  tail_queue<vd4> q(p, out);
+  for (int64_t g = 0; g < groups; ++g, j += 16) {
+    ctr8 x[2];
+    philox16(s, j, x[0], x[1]);
+    for (int h = 0; h < 2; ++h) {
+      const int64_t base = g * 32 + h * 16;
+      vu4 w[4];
+      words64(x[h], w);
+      vd4 v[4], up[4];
+      vu4 bit[4];
+      int mask[4];
+      for (int l = 0; l < 4; ++l) {
+        up[l] = trunc_half_unit<vd4>(w[l], bit[l]);
+        vi4 tail;
+        vd4 z = trunc_centre_z(up[l], bit[l], p, tail);
+        mask[l] = lane_mask(tail);
+        if (__builtin_popcount(static_cast<unsigned>(mask[l])) > 2) {
+          z = select(tail, trunc_tail_z(up[l], bit[l], p), z);
+          mask[l] = 0;
+        }
+        v[l] = trunc_finish(z, p);
+      }
+      store64(v, out + base);  // first the centre values, then the tails over them
+      for (int l = 0; l < 4; ++l) {
+        const vi4 index = vi4{kBlocks[l % 2][0], kBlocks[l % 2][1], kBlocks[l % 2][2],
+                              kBlocks[l % 2][3]} * 2 + (base + l / 2);
+        q.push(mask[l], up[l], bit[l], index);
+      }
+    }
+  }
+  q.flush();
+}
+
+template <class K, class Groups>
+void run_trunc(const K& k, Groups groups_fn, const stream_id& s, uint64_t first, int64_t n,
+               typename K::value_type* buf) {
+  constexpr int P = K::kPerBlock;
+  constexpr int64_t kStep = 16 * P;
+  int64_t head = static_cast<int64_t>((P - first % P) % P);
+  if (head > n) head = n;
+  scalar_run(k, s, first, head, buf);
+  const int64_t groups = (n - head) / kStep;
+  groups_fn(k.p, s, (first + static_cast<uint64_t>(head)) / P, groups, buf + head);
+  const int64_t done = head + groups * kStep;
+  scalar_run(k, s, first + static_cast<uint64_t>(done), n - done, buf + done);
+}
 
 // Scalar head up to a block boundary, groups of 16 blocks, scalar tail.
 template <class K, class G>
@@ -288,10 +476,10 @@ void run(const normal_kernel<double>& k, const stream_id& s, uint64_t first, int
   run_groups(k, normal64_group{k.mean, k.std}, s, first, n, buf);
 }
 void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf) {
-  run_groups(k, trunc32_group{k.p}, s, first, n, buf);
+  run_trunc(k, trunc32_groups, s, first, n, buf);
 }
 void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf) {
-  run_groups(k, trunc64_group{k.p}, s, first, n, buf);
+  run_trunc(k, trunc64_groups, s, first, n, buf);
 }
 
 void store_half(const float* src, int64_t n, uint16_t* dst) {
