@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <emmintrin.h>
+
 #include <atomic>
 #include <type_traits>
 
@@ -38,6 +40,8 @@ namespace {
 
 constexpr int64_t kTile = 1024;                  // elements computed per inner step
 constexpr int64_t kMinPerThread = int64_t{1} << 16;  // below this, one thread does it all
+// Fills at least this large bypass the caches (non-temporal stores): the data would not fit.
+constexpr int64_t kStreamingBytes = int64_t{8} << 20;
 
 // ---- stores: compute type -> output type --------------------------------------------------
 
@@ -129,9 +133,9 @@ bool is_c_contiguous(const array_view& a) {
 // chosen at run time (every path gives the same values).
 template <class K>
 void compute_run(const K& k, const stream_id& s, uint64_t first, int64_t n,
-                 typename K::value_type* buf) {
+                 typename K::value_type* buf, bool nt = false) {
   if (simd_path() == simd_kind::avx2) {
-    avx2::run(k, s, first, n, buf);
+    avx2::run(k, s, first, n, buf, nt);
   } else {
     scalar_run(k, s, first, n, buf);
   }
@@ -164,16 +168,18 @@ void fill_share(const K& k, const stream_id& s, const array_view& a, uint64_t fi
   const int64_t isz = itemsize(a.dtype);
   if (contiguous) {
     constexpr bool direct = sizeof(V) == (sizeof(Out) == 1 ? 2 : sizeof(Out));
+    const bool nt = direct && element_count(a) * isz >= kStreamingBytes;
     for (int64_t i = begin; i < end; i += kTile) {
       const int64_t n = std::min(kTile, end - i);
       char* p = a.data + i * isz;
       if (direct) {  // the output type is the compute type: write in place
-        compute_run(k, s, first + static_cast<uint64_t>(i), n, reinterpret_cast<V*>(p));
+        compute_run(k, s, first + static_cast<uint64_t>(i), n, reinterpret_cast<V*>(p), nt);
       } else {
         compute_run(k, s, first + static_cast<uint64_t>(i), n, buf);
         store_contiguous<Out>(p, buf, n);
       }
     }
+    if (nt && simd_path() == simd_kind::avx2) avx2::store_fence();
     return;
   }
   cursor c(a, begin);
@@ -215,12 +221,33 @@ void run_kernel(const K& k, const array_view& a, const fill_request& r, int nthr
   });
 }
 
+// n copies of value at p, with 16-byte non-temporal stores in the aligned middle.
+template <class Bits>
+void stream_fill(Bits* p, int64_t n, Bits value) {
+  int64_t i = 0;
+  while (i < n && (reinterpret_cast<uintptr_t>(p + i) & 15) != 0) p[i++] = value;
+  constexpr int64_t per = 16 / sizeof(Bits);
+  alignas(16) Bits pattern[per];
+  for (int64_t k = 0; k < per; ++k) pattern[k] = value;
+  const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(pattern));
+  for (; i + per <= n; i += per) _mm_stream_si128(reinterpret_cast<__m128i*>(p + i), v);
+  for (; i < n; ++i) p[i] = value;
+  _mm_sfence();
+}
+
 template <class Bits>
 void fill_constant(const array_view& a, Bits value, int nthreads) {
   const int64_t n = element_count(a);
   if (is_c_contiguous(a)) {
     Bits* p = reinterpret_cast<Bits*>(a.data);
-    parallel_over(n, nthreads, [&](int64_t b, int64_t e) { std::fill(p + b, p + e, value); });
+    const bool nt = n * static_cast<int64_t>(sizeof(Bits)) >= kStreamingBytes;
+    parallel_over(n, nthreads, [&](int64_t b, int64_t e) {
+      if (nt) {
+        stream_fill(p + b, e - b, value);
+      } else {
+        std::fill(p + b, p + e, value);
+      }
+    });
     return;
   }
   parallel_over(n, nthreads, [&](int64_t b, int64_t e) {

@@ -10,13 +10,18 @@ namespace avx2 {
 
 bool supported();  // the CPU and OS run AVX2 and F16C
 
-void run(const raw_kernel& k, const stream_id& s, uint64_t first, int64_t n, uint32_t* buf);
-void run(const uniform_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf);
-void run(const uniform_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf);
-void run(const normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf);
-void run(const normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf);
-void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf);
-void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf);
+// `nt`: write with non-temporal (streaming) stores where `buf` is 32-byte aligned; the caller
+// ends its share with store_fence().
+
+void run(const raw_kernel& k, const stream_id& s, uint64_t first, int64_t n, uint32_t* buf, bool nt);
+void run(const uniform_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt);
+void run(const uniform_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt);
+void run(const normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt);
+void run(const normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt);
+void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt);
+void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt);
+
+void store_fence();
 
 // float32 values to float16 / bfloat16, rounded to nearest even (contiguous destination).
 void store_half(const float* src, int64_t n, uint16_t* dst);

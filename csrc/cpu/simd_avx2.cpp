@@ -122,7 +122,7 @@ inline void philox16(const stream_id& s, uint64_t j, ctr8& a, ctr8& b) {
 inline vu8 as_u(__m256i v) { return reinterpret_cast<vu8>(v); }
 
 // a_l[b] is position l of block b; writes the 32 values in element order (block-major).
-inline void transpose_store(const __m256 a[4], float* out) {
+inline void transpose_store(const __m256 a[4], float* out, bool nt = false) {
   const __m256 t0 = _mm256_unpacklo_ps(a[0], a[1]);
   const __m256 t1 = _mm256_unpackhi_ps(a[0], a[1]);
   const __m256 t2 = _mm256_unpacklo_ps(a[2], a[3]);
@@ -131,10 +131,21 @@ inline void transpose_store(const __m256 a[4], float* out) {
   const __m256 u1 = _mm256_shuffle_ps(t0, t2, 0xEE);  // blocks 1 | 5
   const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44);  // blocks 2 | 6
   const __m256 u3 = _mm256_shuffle_ps(t1, t3, 0xEE);  // blocks 3 | 7
-  _mm256_storeu_ps(out + 0, _mm256_permute2f128_ps(u0, u1, 0x20));
-  _mm256_storeu_ps(out + 8, _mm256_permute2f128_ps(u2, u3, 0x20));
-  _mm256_storeu_ps(out + 16, _mm256_permute2f128_ps(u0, u1, 0x31));
-  _mm256_storeu_ps(out + 24, _mm256_permute2f128_ps(u2, u3, 0x31));
+  const __m256 o0 = _mm256_permute2f128_ps(u0, u1, 0x20);
+  const __m256 o1 = _mm256_permute2f128_ps(u2, u3, 0x20);
+  const __m256 o2 = _mm256_permute2f128_ps(u0, u1, 0x31);
+  const __m256 o3 = _mm256_permute2f128_ps(u2, u3, 0x31);
+  if (nt && (reinterpret_cast<uintptr_t>(out) & 31) == 0) {  // streaming: bypass the caches
+    _mm256_stream_ps(out + 0, o0);
+    _mm256_stream_ps(out + 8, o1);
+    _mm256_stream_ps(out + 16, o2);
+    _mm256_stream_ps(out + 24, o3);
+  } else {
+    _mm256_storeu_ps(out + 0, o0);
+    _mm256_storeu_ps(out + 8, o1);
+    _mm256_storeu_ps(out + 16, o2);
+    _mm256_storeu_ps(out + 24, o3);
+  }
 }
 
 // 64-bit words of 8 blocks: w[0]: word pair (0,1) of blocks 0,1,4,5; w[1]: of blocks 2,3,6,7;
@@ -147,69 +158,80 @@ inline void words64(const ctr8& x, vu4 w[4]) {
 }
 
 // v[0..3] computed from words64's w[0..3]; writes the 16 values in element order.
-inline void store64(const vd4 v[4], double* out) {
+inline void store64(const vd4 v[4], double* out, bool nt = false) {
   const __m256d A = reinterpret_cast<__m256d>(v[0]), B = reinterpret_cast<__m256d>(v[1]);
   const __m256d C = reinterpret_cast<__m256d>(v[2]), D = reinterpret_cast<__m256d>(v[3]);
   const __m256d ac_lo = _mm256_unpacklo_pd(A, C);  // blocks 0 | 4
   const __m256d ac_hi = _mm256_unpackhi_pd(A, C);  // blocks 1 | 5
   const __m256d bd_lo = _mm256_unpacklo_pd(B, D);  // blocks 2 | 6
   const __m256d bd_hi = _mm256_unpackhi_pd(B, D);  // blocks 3 | 7
-  _mm256_storeu_pd(out + 0, _mm256_permute2f128_pd(ac_lo, ac_hi, 0x20));
-  _mm256_storeu_pd(out + 4, _mm256_permute2f128_pd(bd_lo, bd_hi, 0x20));
-  _mm256_storeu_pd(out + 8, _mm256_permute2f128_pd(ac_lo, ac_hi, 0x31));
-  _mm256_storeu_pd(out + 12, _mm256_permute2f128_pd(bd_lo, bd_hi, 0x31));
+  const __m256d o0 = _mm256_permute2f128_pd(ac_lo, ac_hi, 0x20);
+  const __m256d o1 = _mm256_permute2f128_pd(bd_lo, bd_hi, 0x20);
+  const __m256d o2 = _mm256_permute2f128_pd(ac_lo, ac_hi, 0x31);
+  const __m256d o3 = _mm256_permute2f128_pd(bd_lo, bd_hi, 0x31);
+  if (nt && (reinterpret_cast<uintptr_t>(out) & 31) == 0) {
+    _mm256_stream_pd(out + 0, o0);
+    _mm256_stream_pd(out + 4, o1);
+    _mm256_stream_pd(out + 8, o2);
+    _mm256_stream_pd(out + 12, o3);
+  } else {
+    _mm256_storeu_pd(out + 0, o0);
+    _mm256_storeu_pd(out + 4, o1);
+    _mm256_storeu_pd(out + 8, o2);
+    _mm256_storeu_pd(out + 12, o3);
+  }
 }
 
 // Groups: 8 blocks in, their values out in element order.
 struct raw_group {
   static constexpr int kValues = 32;
-  void operator()(const ctr8& x, uint32_t* out) const {
+  void operator()(const ctr8& x, uint32_t* out, bool nt) const {
     __m256 a[4];
     for (int l = 0; l < 4; ++l) a[l] = _mm256_castsi256_ps(x.c[l]);
-    transpose_store(a, reinterpret_cast<float*>(out));
+    transpose_store(a, reinterpret_cast<float*>(out), nt);
   }
 };
 
 struct uniform32_group {
   static constexpr int kValues = 32;
   uniform_params<float> p;
-  void operator()(const ctr8& x, float* out) const {
+  void operator()(const ctr8& x, float* out, bool nt) const {
     __m256 a[4];
     for (int l = 0; l < 4; ++l)
       a[l] = reinterpret_cast<__m256>(uniform_map(unit_interval<vf8>(as_u(x.c[l])), p));
-    transpose_store(a, out);
+    transpose_store(a, out, nt);
   }
 };
 
 struct normal32_group {
   static constexpr int kValues = 32;
   float mean, std;
-  void operator()(const ctr8& x, float* out) const {
+  void operator()(const ctr8& x, float* out, bool nt) const {
     vf8 z[4];
     normal_pair<vf8>(as_u(x.c[0]), as_u(x.c[1]), z[0], z[1]);
     normal_pair<vf8>(as_u(x.c[2]), as_u(x.c[3]), z[2], z[3]);
     __m256 a[4];
     for (int l = 0; l < 4; ++l) a[l] = reinterpret_cast<__m256>(mean + std * z[l]);
-    transpose_store(a, out);
+    transpose_store(a, out, nt);
   }
 };
 
 struct uniform64_group {
   static constexpr int kValues = 16;
   uniform_params<double> p;
-  void operator()(const ctr8& x, double* out) const {
+  void operator()(const ctr8& x, double* out, bool nt) const {
     vu4 w[4];
     words64(x, w);
     vd4 v[4];
     for (int l = 0; l < 4; ++l) v[l] = uniform_map(unit_interval<vd4>(w[l]), p);
-    store64(v, out);
+    store64(v, out, nt);
   }
 };
 
 struct normal64_group {
   static constexpr int kValues = 16;
   double mean, std;
-  void operator()(const ctr8& x, double* out) const {
+  void operator()(const ctr8& x, double* out, bool nt) const {
     vu4 w[4];
     words64(x, w);
     vd4 z[4];
@@ -217,7 +239,7 @@ struct normal64_group {
     normal_pair<vd4>(w[1], w[3], z[1], z[3]);
     vd4 v[4];
     for (int l = 0; l < 4; ++l) v[l] = mean + std * z[l];
-    store64(v, out);
+    store64(v, out, nt);
   }
 };
 
@@ -434,7 +456,7 @@ void run_trunc(const K& k, Groups groups_fn, const stream_id& s, uint64_t first,
 // Scalar head up to a block boundary, groups of 16 blocks, scalar tail.
 template <class K, class G>
 void run_groups(const K& k, const G& g, const stream_id& s, uint64_t first, int64_t n,
-                typename K::value_type* buf) {
+                typename K::value_type* buf, bool nt) {
   constexpr int P = K::kPerBlock;
   constexpr int64_t kStep = 2 * G::kValues;  // 16 blocks
   int64_t head = static_cast<int64_t>((P - first % P) % P);
@@ -445,8 +467,8 @@ void run_groups(const K& k, const G& g, const stream_id& s, uint64_t first, int6
   while (n - done >= kStep) {
     ctr8 a, b;
     philox16(s, j, a, b);
-    g(a, buf + done);
-    g(b, buf + done + G::kValues);
+    g(a, buf + done, nt);
+    g(b, buf + done + G::kValues, nt);
     j += 16;
     done += kStep;
   }
@@ -460,27 +482,31 @@ bool supported() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
 }
 
-void run(const raw_kernel& k, const stream_id& s, uint64_t first, int64_t n, uint32_t* buf) {
-  run_groups(k, raw_group{}, s, first, n, buf);
+void run(const raw_kernel& k, const stream_id& s, uint64_t first, int64_t n, uint32_t* buf, bool nt) {
+  run_groups(k, raw_group{}, s, first, n, buf, nt);
 }
-void run(const uniform_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf) {
-  run_groups(k, uniform32_group{k.p}, s, first, n, buf);
+void run(const uniform_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt) {
+  run_groups(k, uniform32_group{k.p}, s, first, n, buf, nt);
 }
-void run(const uniform_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf) {
-  run_groups(k, uniform64_group{k.p}, s, first, n, buf);
+void run(const uniform_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt) {
+  run_groups(k, uniform64_group{k.p}, s, first, n, buf, nt);
 }
-void run(const normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf) {
-  run_groups(k, normal32_group{k.mean, k.std}, s, first, n, buf);
+void run(const normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt) {
+  run_groups(k, normal32_group{k.mean, k.std}, s, first, n, buf, nt);
 }
-void run(const normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf) {
-  run_groups(k, normal64_group{k.mean, k.std}, s, first, n, buf);
+void run(const normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt) {
+  run_groups(k, normal64_group{k.mean, k.std}, s, first, n, buf, nt);
 }
-void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf) {
+void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf,
+         bool /*nt: the tail lanes are written twice, so never streamed*/) {
   run_trunc(k, trunc32_groups, s, first, n, buf);
 }
-void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf) {
+void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf,
+         bool /*nt*/) {
   run_trunc(k, trunc64_groups, s, first, n, buf);
 }
+
+void store_fence() { _mm_sfence(); }
 
 void store_half(const float* src, int64_t n, uint16_t* dst) {
   int64_t i = 0;
