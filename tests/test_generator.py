@@ -7,6 +7,7 @@ import os
 import pickle
 import re
 import subprocess
+import tempfile
 import sys
 import threading
 
@@ -293,10 +294,10 @@ def test_global_generator_initial_seed_is_zero():
         "gen = default_generator()\n"
         "print(gen.seed, gen.stream, resolve_seed(None), resolve_seed(None))\n"
     )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    # Run outside the source tree so the child imports the installed package.
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=tempfile.gettempdir(),
     ).stdout
     assert out.strip() == "0 0 (0, 0) (0, 1)"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 
 import ml_dtypes
@@ -209,8 +210,9 @@ def _child(code: str, env_threads: str | None) -> str:
     env = {k: v for k, v in os.environ.items() if k != "FASTINIT_NUM_THREADS"}
     if env_threads is not None:
         env["FASTINIT_NUM_THREADS"] = env_threads
+    # Outside the source tree, so the child imports the installed package, not ./fastinit.
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                       timeout=120, check=True)
+                       timeout=120, check=True, cwd=tempfile.gettempdir())
     return r.stdout.strip()
 
 

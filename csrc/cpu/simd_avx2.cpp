@@ -6,8 +6,9 @@
 #include <cstring>
 #include <type_traits>
 
-#include "../halfconv.h"
-#include "run.h"
+#include <algorithm>
+
+#include "../kernels.h"
 #include "simd.h"
 
 namespace fastinit {
@@ -439,40 +440,58 @@ void trunc64_groups(const trunc_params<double>& p, const stream_id& s, uint64_t 
   q.flush();
 }
 
+// Elements [first, first + n) from whole groups of 16 blocks: `whole(j, groups, out)` writes
+// the values of blocks j .. j + 16 * groups - 1; partial groups at either end go through a
+// scratch buffer. Only vector code runs in this file (no scalar kernels: those belong to the
+// baseline translation unit; an inline function compiled here too, with AVX2 flags, could be
+// the copy the linker keeps for the baseline path).
+template <int P, class V, class Whole>
+void run_blocks(const Whole& whole, uint64_t first, int64_t n, V* buf) {
+  constexpr int64_t kStep = 16 * P;
+  alignas(32) V tmp[kStep];
+  uint64_t j = first / P;
+  int64_t skip = static_cast<int64_t>(first % P);
+  int64_t done = 0;
+  while (done < n) {
+    if (skip == 0 && n - done >= kStep) {
+      const int64_t groups = (n - done) / kStep;
+      whole(j, groups, buf + done);
+      j += 16 * static_cast<uint64_t>(groups);
+      done += groups * kStep;
+    } else {
+      whole(j, 1, tmp);
+      const int64_t take = std::min<int64_t>(kStep - skip, n - done);
+      std::memcpy(buf + done, tmp + skip, sizeof(V) * static_cast<size_t>(take));
+      j += 16;
+      done += take;
+      skip = 0;
+    }
+  }
+}
+
+template <class K, class G>
+void run_groups(const K&, const G& g, const stream_id& s, uint64_t first, int64_t n,
+                typename K::value_type* buf, bool nt) {
+  run_blocks<K::kPerBlock>(
+      [&](uint64_t j, int64_t groups, typename K::value_type* out) {
+        for (int64_t k = 0; k < groups; ++k, j += 16, out += 2 * G::kValues) {
+          ctr8 a, b;
+          philox16(s, j, a, b);
+          g(a, out, nt);
+          g(b, out + G::kValues, nt);
+        }
+      },
+      first, n, buf);
+}
+
 template <class K, class Groups>
 void run_trunc(const K& k, Groups groups_fn, const stream_id& s, uint64_t first, int64_t n,
                typename K::value_type* buf) {
-  constexpr int P = K::kPerBlock;
-  constexpr int64_t kStep = 16 * P;
-  int64_t head = static_cast<int64_t>((P - first % P) % P);
-  if (head > n) head = n;
-  scalar_run(k, s, first, head, buf);
-  const int64_t groups = (n - head) / kStep;
-  groups_fn(k.p, s, (first + static_cast<uint64_t>(head)) / P, groups, buf + head);
-  const int64_t done = head + groups * kStep;
-  scalar_run(k, s, first + static_cast<uint64_t>(done), n - done, buf + done);
-}
-
-// Scalar head up to a block boundary, groups of 16 blocks, scalar tail.
-template <class K, class G>
-void run_groups(const K& k, const G& g, const stream_id& s, uint64_t first, int64_t n,
-                typename K::value_type* buf, bool nt) {
-  constexpr int P = K::kPerBlock;
-  constexpr int64_t kStep = 2 * G::kValues;  // 16 blocks
-  int64_t head = static_cast<int64_t>((P - first % P) % P);
-  if (head > n) head = n;
-  scalar_run(k, s, first, head, buf);
-  int64_t done = head;
-  uint64_t j = (first + static_cast<uint64_t>(head)) / P;
-  while (n - done >= kStep) {
-    ctr8 a, b;
-    philox16(s, j, a, b);
-    g(a, buf + done, nt);
-    g(b, buf + done + G::kValues, nt);
-    j += 16;
-    done += kStep;
-  }
-  scalar_run(k, s, first + static_cast<uint64_t>(done), n - done, buf + done);
+  run_blocks<K::kPerBlock>(
+      [&](uint64_t j, int64_t groups, typename K::value_type* out) {
+        groups_fn(k.p, s, j, groups, out);
+      },
+      first, n, buf);
 }
 
 }  // namespace
@@ -514,25 +533,40 @@ void store_half(const float* src, int64_t n, uint16_t* dst) {
     const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
   }
-  for (; i < n; ++i) dst[i] = float_to_half(src[i]);
+  if (i < n) {  // the last few through a padded vector (no scalar conversion code here)
+    alignas(32) float in[8] = {};
+    alignas(16) uint16_t outv[8];
+    std::memcpy(in, src + i, sizeof(float) * static_cast<size_t>(n - i));
+    _mm_store_si128(reinterpret_cast<__m128i*>(outv),
+                    _mm256_cvtps_ph(_mm256_load_ps(in), _MM_FROUND_TO_NEAREST_INT));
+    std::memcpy(dst + i, outv, sizeof(uint16_t) * static_cast<size_t>(n - i));
+  }
 }
 
 void store_bfloat16(const float* src, int64_t n, uint16_t* dst) {
+  // Values are never NaN here: round to nearest even on the upper 16 bits.
+  const auto round16 = [](__m256i x) {
+    const __m256i bias = _mm256_set1_epi32(0x7fff);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(1));
+    return _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x, bias), lsb), 16);
+  };
   int64_t i = 0;
-  const __m256i bias = _mm256_set1_epi32(0x7fff);
-  const __m256i one = _mm256_set1_epi32(1);
   for (; i + 16 <= n; i += 16) {
-    __m256i x0 = _mm256_castps_si256(_mm256_loadu_ps(src + i));
-    __m256i x1 = _mm256_castps_si256(_mm256_loadu_ps(src + i + 8));
-    // Values are never NaN here: round to nearest even on the upper 16 bits.
-    x0 = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x0, bias),
-                                            _mm256_and_si256(_mm256_srli_epi32(x0, 16), one)), 16);
-    x1 = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x1, bias),
-                                            _mm256_and_si256(_mm256_srli_epi32(x1, 16), one)), 16);
+    const __m256i x0 = round16(_mm256_castps_si256(_mm256_loadu_ps(src + i)));
+    const __m256i x1 = round16(_mm256_castps_si256(_mm256_loadu_ps(src + i + 8)));
     const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(x0, x1), 0xD8);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), packed);
   }
-  for (; i < n; ++i) dst[i] = float_to_bfloat16(src[i]);
+  if (i < n) {  // the last few through a padded vector
+    alignas(32) float in[16] = {};
+    alignas(32) uint16_t outv[16];
+    std::memcpy(in, src + i, sizeof(float) * static_cast<size_t>(n - i));
+    const __m256i x0 = round16(_mm256_castps_si256(_mm256_load_ps(in)));
+    const __m256i x1 = round16(_mm256_castps_si256(_mm256_load_ps(in + 8)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(outv),
+                       _mm256_permute4x64_epi64(_mm256_packus_epi32(x0, x1), 0xD8));
+    std::memcpy(dst + i, outv, sizeof(uint16_t) * static_cast<size_t>(n - i));
+  }
 }
 
 }  // namespace avx2

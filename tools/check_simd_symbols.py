@@ -1,0 +1,42 @@
+"""Fail if a SIMD translation unit defines an inline (weak) symbol that a baseline one also
+defines. The linker keeps one copy of each, and if it kept the AVX2-compiled copy, CPUs without
+AVX2 would run AVX2 instructions on the baseline path. Usage: python tools/check_simd_symbols.py
+BUILD_DIR (the CMake build folder, e.g. build/cp311-cp311-linux_x86_64)."""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+
+def weak_symbols(obj: pathlib.Path) -> set[str]:
+    out = subprocess.run(["nm", "--defined-only", str(obj)], capture_output=True, text=True,
+                         check=True).stdout
+    return {line.split()[-1] for line in out.splitlines()
+            if len(line.split()) >= 3 and line.split()[1] in ("W", "V", "u")}
+
+
+def main(build_dir: str) -> int:
+    objs = sorted(pathlib.Path(build_dir).rglob("*.cpp.o"))
+    if not objs:
+        print(f"check_simd_symbols: no object files under {build_dir}")
+        return 1
+    simd = [o for o in objs if "simd_" in o.name]
+    base = [o for o in objs if "simd_" not in o.name]
+    base_syms: set[str] = set()
+    for o in base:
+        base_syms |= weak_symbols(o)
+    bad = 0
+    for o in simd:
+        shared = weak_symbols(o) & base_syms
+        for sym in sorted(shared):
+            print(f"{o.name}: also defined by a baseline unit: {sym}")
+        bad += len(shared)
+    print(f"check_simd_symbols: {len(simd)} SIMD and {len(base)} baseline objects, "
+          f"{bad} shared inline symbols")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "build"))
