@@ -1,6 +1,7 @@
 // AVX2 paths (compiled with -mavx2 -mf16c, never -mfma). Philox runs on 16 counters at once
 // (two vectors of 8 blocks, in struct-of-arrays form), the transforms of transforms.h run on
 // 8-lane vectors through lane<vf8> / lane<vd4>, and a 4x8 transpose restores element order.
+// The loops themselves are simd_impl.h's, shared with the AVX-512 unit.
 #include <immintrin.h>
 
 #include <cstring>
@@ -8,7 +9,7 @@
 
 #include <algorithm>
 
-#include "../kernels.h"
+#include "simd_impl.h"
 #include "simd.h"
 
 namespace fastinit {
@@ -183,70 +184,6 @@ inline void store64(const vd4 v[4], double* out, bool nt = false) {
   }
 }
 
-// Groups: 8 blocks in, their values out in element order.
-struct raw_group {
-  static constexpr int kValues = 32;
-  void operator()(const ctr8& x, uint32_t* out, bool nt) const {
-    __m256 a[4];
-    for (int l = 0; l < 4; ++l) a[l] = _mm256_castsi256_ps(x.c[l]);
-    transpose_store(a, reinterpret_cast<float*>(out), nt);
-  }
-};
-
-struct uniform32_group {
-  static constexpr int kValues = 32;
-  uniform_params<float> p;
-  void operator()(const ctr8& x, float* out, bool nt) const {
-    __m256 a[4];
-    for (int l = 0; l < 4; ++l)
-      a[l] = reinterpret_cast<__m256>(uniform_map(unit_interval<vf8>(as_u(x.c[l])), p));
-    transpose_store(a, out, nt);
-  }
-};
-
-struct normal32_group {
-  static constexpr int kValues = 32;
-  float mean, std;
-  void operator()(const ctr8& x, float* out, bool nt) const {
-    vf8 z[4];
-    normal_pair<vf8>(as_u(x.c[0]), as_u(x.c[1]), z[0], z[1]);
-    normal_pair<vf8>(as_u(x.c[2]), as_u(x.c[3]), z[2], z[3]);
-    __m256 a[4];
-    for (int l = 0; l < 4; ++l) a[l] = reinterpret_cast<__m256>(mean + std * z[l]);
-    transpose_store(a, out, nt);
-  }
-};
-
-struct uniform64_group {
-  static constexpr int kValues = 16;
-  uniform_params<double> p;
-  void operator()(const ctr8& x, double* out, bool nt) const {
-    vu4 w[4];
-    words64(x, w);
-    vd4 v[4];
-    for (int l = 0; l < 4; ++l) v[l] = uniform_map(unit_interval<vd4>(w[l]), p);
-    store64(v, out, nt);
-  }
-};
-
-struct normal64_group {
-  static constexpr int kValues = 16;
-  double mean, std;
-  void operator()(const ctr8& x, double* out, bool nt) const {
-    vu4 w[4];
-    words64(x, w);
-    vd4 z[4];
-    normal_pair<vd4>(w[0], w[2], z[0], z[2]);
-    normal_pair<vd4>(w[1], w[3], z[1], z[3]);
-    vd4 v[4];
-    for (int l = 0; l < 4; ++l) v[l] = mean + std * z[l];
-    store64(v, out, nt);
-  }
-};
-
-// Truncated normal with the tail lanes compacted: every lane takes the centre piece; the few
-// lanes that need the tail (log, sqrt, rational) are queued and computed 8 (or 4) at a time,
-// then written over their centre values. Same operations per lane as trunc_normal_value.
 // Left-packing permutations: kPack8[m] moves the lanes set in the 8-bit mask m to the front.
 struct pack_table {
   alignas(32) int32_t idx[256][8];
@@ -261,268 +198,45 @@ struct pack_table {
 };
 const pack_table kPack;
 
-// Lanes of 32 bits (float: up and bit, and the element index as 32-bit offsets).
-template <class F>
-class tail_queue;
+inline unsigned lane_mask(vi8 m) { return static_cast<unsigned>(_mm256_movemask_ps((__m256)(m))); }
+inline unsigned lane_mask(vi4 m) { return static_cast<unsigned>(_mm256_movemask_pd((__m256d)(m))); }
 
-template <>
-class tail_queue<vf8> {
- public:
-  tail_queue(const trunc_params<float>& p, float* out) : p_(p), out_(out) {}
-
-  // Queue the lanes of `mask` (one bit per lane); lane b's element is out[index[b]].
-  void push(int mask, const vf8& up, const vu8& bit, const vi8& index) {
-    const __m256i perm = _mm256_load_si256(reinterpret_cast<const __m256i*>(kPack.idx[mask]));
-    _mm256_storeu_ps(up_ + n_, _mm256_permutevar8x32_ps((__m256)(up), perm));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(bit_ + n_),
-                        _mm256_permutevar8x32_epi32((__m256i)(bit), perm));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx_ + n_),
-                        _mm256_permutevar8x32_epi32((__m256i)(index), perm));
-    n_ += __builtin_popcount(static_cast<unsigned>(mask));
-    if (n_ >= 8) {
-      compute(8);
-      n_ -= 8;
-      std::memcpy(up_, up_ + 8, sizeof(float) * 8);
-      std::memcpy(bit_, bit_ + 8, sizeof(uint32_t) * 8);
-      std::memcpy(idx_, idx_ + 8, sizeof(int32_t) * 8);
+struct isa {
+  using F32 = vf8;
+  using F64 = vd4;
+  using U32 = vu8;
+  using U64 = vu4;
+  using ctr = ctr8;
+  static constexpr int kBlocks = 8;
+  static void philox2(const stream_id& s, uint64_t j, ctr8& a, ctr8& b) { philox16(s, j, a, b); }
+  static vu8 words(const ctr8& x, int l) { return as_u(x.c[l]); }
+  static void transpose_store(const vf8 a[4], float* out, bool nt) {
+    const __m256 m[4] = {(__m256)(a[0]), (__m256)(a[1]), (__m256)(a[2]), (__m256)(a[3])};
+    avx2::transpose_store(m, out, nt);
+  }
+  static void words64(const ctr8& x, vu4 w[4]) { avx2::words64(x, w); }
+  static void store64(const vd4 v[4], double* out, bool nt) { avx2::store64(v, out, nt); }
+  static unsigned mask(vi8 m) { return lane_mask(m); }
+  static unsigned mask(vi4 m) { return lane_mask(m); }
+  // The lanes of `mask` moved to the front (32-bit lanes; 64-bit lanes as pairs).
+  template <class V>
+  static V compress(unsigned mask, const V& v) {
+    unsigned m8 = mask;
+    if (sizeof(v[0]) == 8) {
+      m8 = 0;
+      for (int b = 0; b < 4; ++b)
+        if (mask & (1u << b)) m8 |= 3u << (2 * b);
     }
-  }
-
-  void flush() {
-    if (n_ > 0) compute(n_);
-    n_ = 0;
-  }
-
- private:
-  void compute(int count) {
-    for (int i = count; i < 8; ++i) {  // pad with a queued lane: valid input, result unused
-      up_[i] = up_[0];
-      bit_[i] = bit_[0];
-    }
-    vf8 up;
-    vu8 bit;
-    std::memcpy(&up, up_, sizeof up);
-    std::memcpy(&bit, bit_, sizeof bit);
-    const vf8 v = trunc_finish(trunc_tail_z(up, bit, p_), p_);
-    for (int i = 0; i < count; ++i) out_[idx_[i]] = v[i];
-  }
-
-  const trunc_params<float>& p_;
-  float* out_;
-  alignas(32) float up_[16];
-  alignas(32) uint32_t bit_[16];
-  alignas(32) int32_t idx_[16];
-  int n_ = 0;
-};
-
-// Lanes of 64 bits (double): the same with 4-lane masks, as pairs of 32-bit lanes.
-template <>
-class tail_queue<vd4> {
- public:
-  tail_queue(const trunc_params<double>& p, double* out) : p_(p), out_(out) {}
-
-  void push(int mask, const vd4& up, const vu4& bit, const vi4& index) {
-    int m8 = 0;  // each 64-bit lane is two 32-bit lanes
-    for (int b = 0; b < 4; ++b)
-      if (mask & (1 << b)) m8 |= 3 << (2 * b);
     const __m256i perm = _mm256_load_si256(reinterpret_cast<const __m256i*>(kPack.idx[m8]));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(up_ + n_),
-                        _mm256_permutevar8x32_epi32((__m256i)(up), perm));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(bit_ + n_),
-                        _mm256_permutevar8x32_epi32((__m256i)(bit), perm));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx_ + n_),
-                        _mm256_permutevar8x32_epi32((__m256i)(index), perm));
-    n_ += __builtin_popcount(static_cast<unsigned>(mask));
-    if (n_ >= 4) {
-      compute(4);
-      n_ -= 4;
-      std::memcpy(up_, up_ + 4, sizeof(double) * 4);
-      std::memcpy(bit_, bit_ + 4, sizeof(uint64_t) * 4);
-      std::memcpy(idx_, idx_ + 4, sizeof(int64_t) * 4);
-    }
+    return (V)(_mm256_permutevar8x32_epi32((__m256i)(v), perm));
   }
-
-  void flush() {
-    if (n_ > 0) compute(n_);
-    n_ = 0;
-  }
-
- private:
-  void compute(int count) {
-    for (int i = count; i < 4; ++i) {
-      up_[i] = up_[0];
-      bit_[i] = bit_[0];
-    }
-    vd4 up;
-    vu4 bit;
-    std::memcpy(&up, up_, sizeof up);
-    std::memcpy(&bit, bit_, sizeof bit);
-    const vd4 v = trunc_finish(trunc_tail_z(up, bit, p_), p_);
-    for (int i = 0; i < count; ++i) out_[idx_[i]] = v[i];
-  }
-
-  const trunc_params<double>& p_;
-  double* out_;
-  alignas(32) double up_[8];
-  alignas(32) uint64_t bit_[8];
-  alignas(32) int64_t idx_[8];
-  int n_ = 0;
 };
-
-inline int lane_mask(vi8 m) { return _mm256_movemask_ps((__m256)(m)); }
-inline int lane_mask(vi4 m) { return _mm256_movemask_pd((__m256d)(m)); }
-
-void trunc32_groups(const trunc_params<float>& p, const stream_id& s, uint64_t j, int64_t groups,
-                    float* out) {
-  tail_queue<vf8> q(p, out);
-  for (int64_t g = 0; g < groups; ++g, j += 16) {
-    ctr8 x[2];
-    philox16(s, j, x[0], x[1]);
-    for (int h = 0; h < 2; ++h) {
-      const int64_t base = g * 64 + h * 32;
-      __m256 a[4];
-      vf8 up[4];
-      vu8 bit[4];
-      int mask[4];
-      for (int l = 0; l < 4; ++l) {
-        up[l] = trunc_half_unit<vf8>(as_u(x[h].c[l]), bit[l]);
-        vi8 tail;
-        vf8 z = trunc_centre_z(up[l], bit[l], p, tail);
-        mask[l] = lane_mask(tail);
-        if (__builtin_popcount(static_cast<unsigned>(mask[l])) > 4) {  // mostly tail: directly
-          z = select(tail, trunc_tail_z(up[l], bit[l], p), z);
-          mask[l] = 0;
-        }
-        a[l] = (__m256)(trunc_finish(z, p));
-      }
-      transpose_store(a, out + base);  // first the centre values, then the tails over them
-      const vi8 lane4 = vi8{0, 4, 8, 12, 16, 20, 24, 28} + static_cast<int32_t>(base);
-      for (int l = 0; l < 4; ++l) q.push(mask[l], up[l], bit[l], lane4 + l);
-    }
-  }
-  q.flush();
-}
-
-void trunc64_groups(const trunc_params<double>& p, const stream_id& s, uint64_t j,
-                    int64_t groups, double* out) {
-  // words64's vector l holds blocks kBlocks[l % 2], slot l / 2 (see words64).
-  static const int kBlocks[2][4] = {{0, 1, 4, 5}, {2, 3, 6, 7}};
-  tail_queue<vd4> q(p, out);
-  for (int64_t g = 0; g < groups; ++g, j += 16) {
-    ctr8 x[2];
-    philox16(s, j, x[0], x[1]);
-    for (int h = 0; h < 2; ++h) {
-      const int64_t base = g * 32 + h * 16;
-      vu4 w[4];
-      words64(x[h], w);
-      vd4 v[4], up[4];
-      vu4 bit[4];
-      int mask[4];
-      for (int l = 0; l < 4; ++l) {
-        up[l] = trunc_half_unit<vd4>(w[l], bit[l]);
-        vi4 tail;
-        vd4 z = trunc_centre_z(up[l], bit[l], p, tail);
-        mask[l] = lane_mask(tail);
-        if (__builtin_popcount(static_cast<unsigned>(mask[l])) > 2) {
-          z = select(tail, trunc_tail_z(up[l], bit[l], p), z);
-          mask[l] = 0;
-        }
-        v[l] = trunc_finish(z, p);
-      }
-      store64(v, out + base);  // first the centre values, then the tails over them
-      for (int l = 0; l < 4; ++l) {
-        const vi4 index = vi4{kBlocks[l % 2][0], kBlocks[l % 2][1], kBlocks[l % 2][2],
-                              kBlocks[l % 2][3]} * 2 + (base + l / 2);
-        q.push(mask[l], up[l], bit[l], index);
-      }
-    }
-  }
-  q.flush();
-}
-
-// Elements [first, first + n) from whole groups of 16 blocks: `whole(j, groups, out)` writes
-// the values of blocks j .. j + 16 * groups - 1; partial groups at either end go through a
-// scratch buffer. Only vector code runs in this file (no scalar kernels: those belong to the
-// baseline translation unit; an inline function compiled here too, with AVX2 flags, could be
-// the copy the linker keeps for the baseline path).
-template <int P, class V, class Whole>
-void run_blocks(const Whole& whole, uint64_t first, int64_t n, V* buf) {
-  constexpr int64_t kStep = 16 * P;
-  alignas(32) V tmp[kStep];
-  uint64_t j = first / P;
-  int64_t skip = static_cast<int64_t>(first % P);
-  int64_t done = 0;
-  while (done < n) {
-    if (skip == 0 && n - done >= kStep) {
-      const int64_t groups = (n - done) / kStep;
-      whole(j, groups, buf + done);
-      j += 16 * static_cast<uint64_t>(groups);
-      done += groups * kStep;
-    } else {
-      whole(j, 1, tmp);
-      const int64_t take = std::min<int64_t>(kStep - skip, n - done);
-      std::memcpy(buf + done, tmp + skip, sizeof(V) * static_cast<size_t>(take));
-      j += 16;
-      done += take;
-      skip = 0;
-    }
-  }
-}
-
-template <class K, class G>
-void run_groups(const K&, const G& g, const stream_id& s, uint64_t first, int64_t n,
-                typename K::value_type* buf, bool nt) {
-  run_blocks<K::kPerBlock>(
-      [&](uint64_t j, int64_t groups, typename K::value_type* out) {
-        for (int64_t k = 0; k < groups; ++k, j += 16, out += 2 * G::kValues) {
-          ctr8 a, b;
-          philox16(s, j, a, b);
-          g(a, out, nt);
-          g(b, out + G::kValues, nt);
-        }
-      },
-      first, n, buf);
-}
-
-template <class K, class Groups>
-void run_trunc(const K& k, Groups groups_fn, const stream_id& s, uint64_t first, int64_t n,
-               typename K::value_type* buf) {
-  run_blocks<K::kPerBlock>(
-      [&](uint64_t j, int64_t groups, typename K::value_type* out) {
-        groups_fn(k.p, s, j, groups, out);
-      },
-      first, n, buf);
-}
 
 }  // namespace
 
 bool supported() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-}
-
-void run(const raw_kernel& k, const stream_id& s, uint64_t first, int64_t n, uint32_t* buf, bool nt) {
-  run_groups(k, raw_group{}, s, first, n, buf, nt);
-}
-void run(const uniform_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt) {
-  run_groups(k, uniform32_group{k.p}, s, first, n, buf, nt);
-}
-void run(const uniform_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt) {
-  run_groups(k, uniform64_group{k.p}, s, first, n, buf, nt);
-}
-void run(const normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt) {
-  run_groups(k, normal32_group{k.mean, k.std}, s, first, n, buf, nt);
-}
-void run(const normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt) {
-  run_groups(k, normal64_group{k.mean, k.std}, s, first, n, buf, nt);
-}
-void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf,
-         bool /*nt: the tail lanes are written twice, so never streamed*/) {
-  run_trunc(k, trunc32_groups, s, first, n, buf);
-}
-void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf,
-         bool /*nt*/) {
-  run_trunc(k, trunc64_groups, s, first, n, buf);
 }
 
 void store_fence() { _mm_sfence(); }
@@ -571,3 +285,5 @@ void store_bfloat16(const float* src, int64_t n, uint16_t* dst) {
 
 }  // namespace avx2
 }  // namespace fastinit
+
+FASTINIT_SIMD_ENTRY_POINTS(avx2, avx2::isa)
