@@ -64,11 +64,18 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("get_num_threads", &current_threads);
   m.def("default_num_threads", &pool_default_threads);
-  m.def("simd_level", [] { return std::string(simd_path() == simd_kind::avx2 ? "avx2" : "scalar"); });
+  m.def("simd_level", [] {
+    switch (simd_path()) {
+      case simd_kind::avx512: return std::string("avx512");
+      case simd_kind::avx2: return std::string("avx2");
+      default: return std::string("scalar");
+    }
+  });
   m.def("set_simd_level", [](const std::string& name) {
     if (name == "scalar") return set_simd_path(simd_kind::scalar);
     if (name == "avx2") return set_simd_path(simd_kind::avx2);
-    throw std::invalid_argument("simd level must be 'scalar' or 'avx2'");
+    if (name == "avx512") return set_simd_path(simd_kind::avx512);
+    throw std::invalid_argument("simd level must be 'scalar', 'avx2' or 'avx512'");
   }, "Force a SIMD path (for tests); returns False if this CPU cannot run it.");
   m.attr("SCHEME_RAW") = static_cast<int>(scheme::raw);
   m.attr("SCHEME_CONSTANT") = static_cast<int>(scheme::constant);

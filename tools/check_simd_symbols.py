@@ -1,6 +1,6 @@
-"""Fail if a SIMD translation unit defines an inline (weak) symbol that a baseline one also
-defines. The linker keeps one copy of each, and if it kept the AVX2-compiled copy, CPUs without
-AVX2 would run AVX2 instructions on the baseline path. Usage: python tools/check_simd_symbols.py
+"""Fail if a SIMD translation unit defines an inline (weak) symbol that another unit (baseline
+or another ISA's) also defines. The linker keeps one copy of each, and if it kept the
+AVX2-compiled copy, CPUs without AVX2 would run AVX2 instructions on the baseline path. Usage: python tools/check_simd_symbols.py
 BUILD_DIR (the CMake build folder, e.g. build/cp311-cp311-linux_x86_64)."""
 
 from __future__ import annotations
@@ -28,10 +28,15 @@ def main(build_dir: str) -> int:
     for o in base:
         base_syms |= weak_symbols(o)
     bad = 0
+    simd_syms = {o: weak_symbols(o) for o in simd}
     for o in simd:
-        shared = weak_symbols(o) & base_syms
+        others = set(base_syms)
+        for p in simd:
+            if p != o:
+                others |= simd_syms[p]
+        shared = simd_syms[o] & others
         for sym in sorted(shared):
-            print(f"{o.name}: also defined by a baseline unit: {sym}")
+            print(f"{o.name}: also defined by another unit: {sym}")
         bad += len(shared)
     print(f"check_simd_symbols: {len(simd)} SIMD and {len(base)} baseline objects, "
           f"{bad} shared inline symbols")

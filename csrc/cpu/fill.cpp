@@ -24,7 +24,9 @@ std::atomic<int> g_simd{-1};  // -1: not chosen yet
 simd_kind simd_path() {
   int v = g_simd.load(std::memory_order_relaxed);
   if (v < 0) {
-    v = static_cast<int>(avx2::supported() ? simd_kind::avx2 : simd_kind::scalar);
+    v = static_cast<int>(avx512::supported() ? simd_kind::avx512
+                         : avx2::supported() ? simd_kind::avx2
+                                             : simd_kind::scalar);
     g_simd.store(v);
   }
   return static_cast<simd_kind>(v);
@@ -32,6 +34,7 @@ simd_kind simd_path() {
 
 bool set_simd_path(simd_kind k) {
   if (k == simd_kind::avx2 && !avx2::supported()) return false;
+  if (k == simd_kind::avx512 && !avx512::supported()) return false;
   g_simd.store(static_cast<int>(k));
   return true;
 }
@@ -134,7 +137,10 @@ bool is_c_contiguous(const array_view& a) {
 template <class K>
 void compute_run(const K& k, const stream_id& s, uint64_t first, int64_t n,
                  typename K::value_type* buf, bool nt = false) {
-  if (simd_path() == simd_kind::avx2) {
+  const simd_kind path = simd_path();
+  if (path == simd_kind::avx512) {
+    avx512::run(k, s, first, n, buf, nt);
+  } else if (path == simd_kind::avx2) {
     avx2::run(k, s, first, n, buf, nt);
   } else {
     scalar_run(k, s, first, n, buf);
@@ -144,13 +150,13 @@ void compute_run(const K& k, const stream_id& s, uint64_t first, int64_t n,
 template <class Out, class V>
 void store_contiguous(char* p, const V* buf, int64_t n) {
   if constexpr (std::is_same<Out, half_tag>::value) {
-    if (simd_path() == simd_kind::avx2) {
+    if (simd_path() != simd_kind::scalar) {
       avx2::store_half(buf, n, reinterpret_cast<uint16_t*>(p));
       return;
     }
   }
   if constexpr (std::is_same<Out, bfloat16_tag>::value) {
-    if (simd_path() == simd_kind::avx2) {
+    if (simd_path() != simd_kind::scalar) {
       avx2::store_bfloat16(buf, n, reinterpret_cast<uint16_t*>(p));
       return;
     }
@@ -179,7 +185,7 @@ void fill_share(const K& k, const stream_id& s, const array_view& a, uint64_t fi
         store_contiguous<Out>(p, buf, n);
       }
     }
-    if (nt && simd_path() == simd_kind::avx2) avx2::store_fence();
+    if (nt && simd_path() != simd_kind::scalar) avx2::store_fence();
     return;
   }
   cursor c(a, begin);

@@ -23,7 +23,7 @@ struct fill_request {
   std::vector<double> params;
 };
 
-enum class simd_kind : int { scalar = 0, avx2 = 1 };
+enum class simd_kind : int { scalar = 0, avx2 = 1, avx512 = 2 };
 simd_kind simd_path();            // the path fills use (chosen at first use: the best supported)
 bool set_simd_path(simd_kind k);  // false if this CPU cannot run k
 

@@ -28,4 +28,19 @@ void store_half(const float* src, int64_t n, uint16_t* dst);
 void store_bfloat16(const float* src, int64_t n, uint16_t* dst);
 
 }  // namespace avx2
+
+// The same entry points for AVX-512 (F and DQ). Half/bfloat16 stores and the fence are avx2's.
+namespace avx512 {
+
+bool supported();  // the CPU and OS run AVX-512 F/DQ (and AVX2, F16C)
+
+void run(const raw_kernel& k, const stream_id& s, uint64_t first, int64_t n, uint32_t* buf, bool nt);
+void run(const uniform_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt);
+void run(const uniform_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt);
+void run(const normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt);
+void run(const normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt);
+void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt);
+void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt);
+
+}  // namespace avx512
 }  // namespace fastinit
