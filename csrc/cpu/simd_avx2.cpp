@@ -87,15 +87,22 @@ inline void round(ctr8& x, __m256i k0, __m256i k1, __m256i m0, __m256i m1) {
 }
 
 inline ctr8 counters(const stream_id& s, uint64_t j) {
-  alignas(32) uint32_t lo[8], hi[8];
-  for (int b = 0; b < 8; ++b) {
-    const uint64_t jj = j + static_cast<uint64_t>(b);
-    lo[b] = static_cast<uint32_t>(jj);
-    hi[b] = static_cast<uint32_t>(jj >> 32);
-  }
   ctr8 x;
-  x.c[0] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lo));
-  x.c[1] = _mm256_load_si256(reinterpret_cast<const __m256i*>(hi));
+  const uint32_t jlo = static_cast<uint32_t>(j);
+  if (jlo <= 0xFFFFFFFFu - 7u) {  // no carry into the high word within these 8 blocks
+    x.c[0] = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(jlo)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    x.c[1] = _mm256_set1_epi32(static_cast<int>(j >> 32));
+  } else {
+    alignas(32) uint32_t lo[8], hi[8];
+    for (int b = 0; b < 8; ++b) {
+      const uint64_t jj = j + static_cast<uint64_t>(b);
+      lo[b] = static_cast<uint32_t>(jj);
+      hi[b] = static_cast<uint32_t>(jj >> 32);
+    }
+    x.c[0] = _mm256_load_si256(reinterpret_cast<const __m256i*>(lo));
+    x.c[1] = _mm256_load_si256(reinterpret_cast<const __m256i*>(hi));
+  }
   x.c[2] = _mm256_set1_epi32(static_cast<int>(s.stream));
   x.c[3] = _mm256_set1_epi32(static_cast<int>(s.extra));
   return x;

@@ -55,14 +55,16 @@ struct ctr16 {
 };
 
 inline void round(ctr16& x, __m512i k0, __m512i k1, __m512i m0, __m512i m1) {
+  // 32x32 -> 64-bit products of the even lanes (e) and of the odd lanes moved down (o); one
+  // masked shuffle each gathers the high and the low halves back into lane order.
   const __m512i e0 = _mm512_mul_epu32(x.c[0], m0);
   const __m512i o0 = _mm512_mul_epu32(_mm512_srli_epi64(x.c[0], 32), m0);
   const __m512i e1 = _mm512_mul_epu32(x.c[2], m1);
   const __m512i o1 = _mm512_mul_epu32(_mm512_srli_epi64(x.c[2], 32), m1);
-  const __m512i hi0 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e0, 32), o0);
-  const __m512i lo0 = _mm512_mask_blend_epi32(0xAAAA, e0, _mm512_slli_epi64(o0, 32));
-  const __m512i hi1 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e1, 32), o1);
-  const __m512i lo1 = _mm512_mask_blend_epi32(0xAAAA, e1, _mm512_slli_epi64(o1, 32));
+  const __m512i hi0 = _mm512_mask_shuffle_epi32(o0, 0x5555, e0, _MM_PERM_CDAB);
+  const __m512i lo0 = _mm512_mask_shuffle_epi32(e0, 0xAAAA, o0, _MM_PERM_CDAB);
+  const __m512i hi1 = _mm512_mask_shuffle_epi32(o1, 0x5555, e1, _MM_PERM_CDAB);
+  const __m512i lo1 = _mm512_mask_shuffle_epi32(e1, 0xAAAA, o1, _MM_PERM_CDAB);
   x.c[0] = _mm512_ternarylogic_epi32(hi1, x.c[1], k0, 0x96);  // three-way XOR
   x.c[1] = lo1;
   x.c[2] = _mm512_ternarylogic_epi32(hi0, x.c[3], k1, 0x96);
@@ -70,15 +72,22 @@ inline void round(ctr16& x, __m512i k0, __m512i k1, __m512i m0, __m512i m1) {
 }
 
 inline ctr16 counters(const stream_id& s, uint64_t j) {
-  alignas(64) uint32_t lo[16], hi[16];
-  for (int b = 0; b < 16; ++b) {
-    const uint64_t jj = j + static_cast<uint64_t>(b);
-    lo[b] = static_cast<uint32_t>(jj);
-    hi[b] = static_cast<uint32_t>(jj >> 32);
-  }
   ctr16 x;
-  x.c[0] = _mm512_load_si512(lo);
-  x.c[1] = _mm512_load_si512(hi);
+  const uint32_t jlo = static_cast<uint32_t>(j);
+  if (jlo <= 0xFFFFFFFFu - 15u) {  // no carry into the high word within these 16 blocks
+    x.c[0] = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(jlo)),
+                              _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    x.c[1] = _mm512_set1_epi32(static_cast<int>(j >> 32));
+  } else {
+    alignas(64) uint32_t lo[16], hi[16];
+    for (int b = 0; b < 16; ++b) {
+      const uint64_t jj = j + static_cast<uint64_t>(b);
+      lo[b] = static_cast<uint32_t>(jj);
+      hi[b] = static_cast<uint32_t>(jj >> 32);
+    }
+    x.c[0] = _mm512_load_si512(lo);
+    x.c[1] = _mm512_load_si512(hi);
+  }
   x.c[2] = _mm512_set1_epi32(static_cast<int>(s.stream));
   x.c[3] = _mm512_set1_epi32(static_cast<int>(s.extra));
   return x;
