@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._backend import backend_name as _backend_name
-from ._backend import get_num_threads, set_num_threads
+from ._backend import get_num_threads, set_backend, set_num_threads
 from ._backend import simd_level as _simd_level
 from ._fans import calculate_gain, compute_fans
 from ._generator import Generator, default_generator, manual_seed
@@ -33,7 +33,7 @@ __all__ = [
     "lecun_uniform", "lecun_normal", "variance_scaling", "orthogonal", "sparse", "eye", "dirac",
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "random_raw",
     "compute_fans", "calculate_gain", "Generator", "manual_seed", "default_generator",
-    "set_num_threads", "get_num_threads", "info", "__version__",
+    "set_num_threads", "get_num_threads", "set_backend", "info", "__version__",
 ]
 
 
@@ -43,8 +43,9 @@ def info() -> dict[str, Any]:
     Returns
     -------
     dict
-        ``version``, ``backend`` (``"core"``: the compiled C++ core), ``simd`` (the instruction
-        set the core's kernels use), ``threads`` (what fills use now) and ``stream_format``.
+        ``version``, ``backend`` (``"core"``: the compiled C++ core; ``"numba"``: the Numba
+        backend, see :func:`set_backend`), ``simd`` (the instruction set the core's kernels
+        use, or ``"numba"``), ``threads`` (what fills use now) and ``stream_format``.
 
     Examples
     --------

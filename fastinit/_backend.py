@@ -1,39 +1,146 @@
-"""The backend that writes the stream: the compiled core (``fastinit._core``).
+"""The backend that writes the stream: the compiled core (``fastinit._core``) or, when it is
+missing or asked for, the Numba backend (``fastinit._numba``). Both give the same bits.
 
 Every public function funnels into :func:`fill`, with arguments already validated.
+
+Selection (docs/backends.md): ``FASTINIT_BACKEND=core|numba`` or :func:`set_backend` choose
+explicitly; otherwise the core when it imports, else Numba with one ``RuntimeWarning``.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
+from types import ModuleType
 from typing import Any, Sequence
 
 import numpy as np
 
 from ._dtypes import dtype_code
 
-try:
-    from . import _core
-except ImportError as exc:  # pragma: no cover - exercised by the Numba issue's CI run
+try:  # import_module, not "from . import": its error says why (no "circular import" guess)
+    _core: Any = importlib.import_module(f"{__package__}._core")
+except ImportError as exc:  # exercised by .ci/run's no-core pass (.ci/nocore/sitecustomize.py)
     _core = None
     _CORE_ERROR: ImportError | None = exc
 else:
     _CORE_ERROR = None
 
 __all__ = ["fill", "set_num_threads", "get_num_threads", "backend_name", "simd_level",
+           "set_backend", "BACKENDS",
            "SCHEME_RAW", "SCHEME_CONSTANT", "SCHEME_UNIFORM", "SCHEME_NORMAL",
            "SCHEME_TRUNC_NORMAL"]
 
 # Codes shared with csrc/kernels.h (enum class scheme).
 SCHEME_RAW, SCHEME_CONSTANT, SCHEME_UNIFORM, SCHEME_NORMAL, SCHEME_TRUNC_NORMAL = range(5)
 
+BACKENDS = ("core", "numba")
+
+_numba: ModuleType | None = None  # fastinit._numba, imported on first use
+_active = "none"                  # "core", "numba" or "none" (neither is installed)
+_threads: int | None = None       # set_num_threads's value, kept here for the Numba backend
+
+
+def _load_numba() -> ModuleType:
+    global _numba
+    if _numba is None:
+        try:
+            from . import _numba as mod
+        except ImportError as exc:
+            raise ImportError(f"fastinit backend 'numba' is not available: {exc}. Install it "
+                              f"with: pip install 'fastinit[numba]'") from exc
+        _numba = mod
+    return _numba
+
+
+def _core_unavailable() -> ImportError:
+    return ImportError(f"fastinit backend 'core' (the compiled fastinit._core) is not "
+                       f"available: {_CORE_ERROR}. Reinstall fastinit with a C++17 compiler, "
+                       f"or use the Numba backend (pip install 'fastinit[numba]').")
+
 
 def _require_core() -> Any:
     if _core is None:
-        raise ImportError(f"fastinit's compiled core (fastinit._core) is not available: "
-                          f"{_CORE_ERROR}. Reinstall fastinit with a C++17 compiler.")
+        raise _core_unavailable()
     return _core
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"backend must be a str ('core' or 'numba'), got {type(name).__name__}")
+    key = name.strip().lower()
+    if key not in BACKENDS:
+        raise ValueError(f"unknown fastinit backend {name!r}; choose 'core' or 'numba'")
+    return key
+
+
+def set_backend(name: str) -> None:
+    """Choose the backend that writes the values: ``"core"`` or ``"numba"``.
+
+    Both give the same bits (docs/stream.md); they differ in speed and in what they need. The
+    default is the compiled core when it is installed, else Numba (with a warning); the
+    environment variable ``FASTINIT_BACKEND`` (``core`` or ``numba``) sets it at import.
+
+    Parameters
+    ----------
+    name : str
+        ``"core"``: the compiled C++ core (``fastinit._core``). ``"numba"``: the Numba backend
+        (``pip install 'fastinit[numba]'``); its first fill of each kind compiles (seconds),
+        and the compiled code is cached on disk for later processes.
+
+    Raises
+    ------
+    ValueError
+        If `name` is not ``"core"`` or ``"numba"``.
+    ImportError
+        If the chosen backend is not installed (the message names it).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> before = fastinit.info()["backend"]
+    >>> fastinit.set_backend("core")  # doctest: +SKIP
+    >>> fastinit.info()["backend"]  # doctest: +SKIP
+    'core'
+    >>> fastinit.set_backend("torch")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown fastinit backend 'torch'; choose 'core' or 'numba'
+    >>> fastinit.set_backend(before)
+    """
+    global _active
+    key = _check_name(name)
+    if key == "core":
+        _require_core()
+    else:
+        _load_numba()
+    _active = key
+
+
+def _select_at_import() -> None:
+    global _active
+    env = os.environ.get("FASTINIT_BACKEND", "").strip()
+    if env and env.lower() != "auto":
+        try:
+            key = _check_name(env)
+        except ValueError:
+            raise ValueError(f"FASTINIT_BACKEND={env!r}: unknown fastinit backend; choose "
+                             f"'core' or 'numba' (or unset it)") from None
+        set_backend(key)
+        return
+    if _core is not None:
+        _active = "core"
+        return
+    try:
+        _load_numba()
+    except ImportError:
+        _active = "none"  # fastinit still imports; a fill raises and says what to install
+        return
+    _active = "numba"
+    warnings.warn(f"fastinit: the compiled core is unavailable ({_CORE_ERROR}); using the "
+                  f"Numba backend (same values, slower; first calls compile)", RuntimeWarning,
+                  stacklevel=2)
 
 
 def fill(kind: int, arr: np.ndarray, seed: int, stream: int, params: Sequence[float], *,
@@ -41,16 +148,36 @@ def fill(kind: int, arr: np.ndarray, seed: int, stream: int, params: Sequence[fl
     """Write scheme `kind` into `arr` (a validated, writable, aligned, native array)."""
     if arr.size == 0:
         return
-    core = _core if _core is not None else _require_core()
-    core.fill(kind, dtype_code(arr.dtype), arr, seed, stream, extra, first, params)
+    if _active == "core":
+        _core.fill(kind, dtype_code(arr.dtype), arr, seed, stream, extra, first, params)
+    elif _active == "numba":
+        _numba.fill(kind, arr, seed, stream, params, extra=extra, first=first,
+                    threads=get_num_threads())
+    else:
+        raise ImportError(f"fastinit has no backend: the compiled core (fastinit._core) is "
+                          f"not available ({_CORE_ERROR}) and Numba is not installed. "
+                          f"Reinstall fastinit with a C++17 compiler, or pip install "
+                          f"'fastinit[numba]'.")
 
 
 def backend_name() -> str:
-    return "core" if _core is not None else "none"
+    """The backend in use: ``"core"``, ``"numba"`` or ``"none"`` (neither is installed)."""
+    return _active
 
 
 def simd_level() -> str:
-    return _require_core().simd_level()
+    """The core's instruction set (``"avx512"``, ``"avx2"``, ``"scalar"``), ``"numba"`` or
+    ``"none"``."""
+    if _active == "core":
+        return str(_core.simd_level())
+    return _active
+
+
+def _default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def set_num_threads(n: int) -> None:
@@ -81,7 +208,10 @@ def set_num_threads(n: int) -> None:
         raise TypeError(f"n must be an int, got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
-    _require_core().set_num_threads(int(n))
+    global _threads
+    if _core is not None:
+        _core.set_num_threads(int(n))
+    _threads = int(n)
 
 
 def get_num_threads() -> int:
@@ -99,12 +229,15 @@ def get_num_threads() -> int:
     >>> fastinit.get_num_threads() >= 1
     True
     """
-    return int(_require_core().get_num_threads())
+    if _core is not None:
+        return int(_core.get_num_threads())
+    return _threads if _threads is not None else _default_threads()
 
 
 def _apply_env_threads() -> None:
+    global _threads
     raw = os.environ.get("FASTINIT_NUM_THREADS")
-    if raw is None or _core is None:
+    if raw is None:
         return
     try:
         n = int(raw)
@@ -114,7 +247,10 @@ def _apply_env_threads() -> None:
         warnings.warn(f"FASTINIT_NUM_THREADS={raw!r} is not a positive integer; ignored",
                       RuntimeWarning, stacklevel=2)
         return
-    _core.set_num_threads(n)
+    if _core is not None:
+        _core.set_num_threads(n)
+    _threads = n
 
 
 _apply_env_threads()
+_select_at_import()

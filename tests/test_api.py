@@ -27,9 +27,9 @@ EXPECTED_PUBLIC = {
     "random_raw",
     # aliases
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-    # helpers, seeding, threads
+    # helpers, seeding, threads, backend
     "compute_fans", "calculate_gain", "Generator", "manual_seed", "default_generator",
-    "set_num_threads", "get_num_threads", "info", "__version__",
+    "set_num_threads", "get_num_threads", "set_backend", "info", "__version__",
 }
 ALIASES = {
     "glorot_uniform": "xavier_uniform",
@@ -48,9 +48,11 @@ def restore_global_state():
 
     saved_gen = _generator._default_generator
     saved_threads = fastinit.get_num_threads()
+    saved_backend = fastinit.info()["backend"]
     yield
     _generator._default_generator = saved_gen
     fastinit.set_num_threads(saved_threads)
+    fastinit.set_backend(saved_backend)
 
 
 # ---- names -------------------------------------------------------------------------------------
@@ -251,8 +253,8 @@ def test_info_keys_and_types():
     for key, typ in expected.items():
         assert type(info[key]) is typ, f"info()[{key!r}] is {type(info[key]).__name__}"
     assert info["version"] == fastinit.__version__
-    assert info["backend"] == "core"
-    assert info["simd"]
+    assert info["backend"] in ("core", "numba")
+    assert info["simd"] and (info["simd"] == "numba") == (info["backend"] == "numba")
     assert info["threads"] >= 1 and info["threads"] == fastinit.get_num_threads()
     assert info["stream_format"] == "philox4x32-10/v1"
 

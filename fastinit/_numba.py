@@ -1,0 +1,732 @@
+"""The Numba backend: the stream of docs/stream.md written by Numba-compiled loops.
+
+It computes exactly the bits of the compiled core (``fastinit._core``): the same Philox4x32-10
+blocks, and the transforms of ``csrc/uniform.h`` and ``csrc/transforms.h`` as the same IEEE
+operations in the same order (float32 compute for float32, float16 and bfloat16 outputs; no
+fast-math, no fused multiply-add, own ``log``/``sincos``/``ndtri``). ``tests/test_numba.py``
+compares the two bit for bit.
+
+Layout of the loops (the shape ``PERF-NOTES`` found LLVM vectorizes): each thread walks its
+share of the logical elements in tiles; per tile, the Philox blocks are computed into a small
+scratch array of raw words, then a second loop turns the words into values and stores them.
+
+Every compiled function is ``cache=True``: the first call of each kind compiles it (seconds)
+and writes the result under ``__pycache__`` (or ``NUMBA_CACHE_DIR``); later processes load it.
+
+Only :func:`fill` is meant to be called (by ``fastinit._backend``), with validated arguments.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Sequence
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
+
+__all__ = ["fill"]
+
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
+
+# Elements per tile (a multiple of 4), and the fewest elements a thread is given.
+_TILE = 2048
+_MIN_PER_THREAD = 1 << 16
+
+# ---- bit casts (no NumPy scalar .view in Numba) -------------------------------------------------
+
+
+def _bitcast(src, dst):
+    def impl(typingctx, x):
+        if x != src:
+            return None
+
+        def codegen(context, builder, sig, args):
+            return builder.bitcast(args[0], context.get_value_type(dst))
+
+        return dst(src), codegen
+
+    return intrinsic(impl)
+
+
+_f32_bits = _bitcast(types.float32, types.uint32)
+_bits_f32 = _bitcast(types.uint32, types.float32)
+_f64_bits = _bitcast(types.float64, types.uint64)
+_bits_f64 = _bitcast(types.uint64, types.float64)
+
+# ---- constants -------------------------------------------------------------------------------
+# Integers are uint64 (Numba widens uint32 arithmetic to 64 bits; mixing uint64 with a signed
+# int would give a float). Words are kept in uint64 values below 2**32.
+
+_U = np.uint64
+_MASK32 = _U(0xFFFFFFFF)
+_M0, _M1 = _U(0xD2511F53), _U(0xCD9E8D57)
+_W0, _W1 = _U(0x9E3779B9), _U(0xBB67AE85)
+_S1, _S6, _S8, _S9, _S10, _S11, _S13, _S16 = (_U(v) for v in (1, 6, 8, 9, 10, 11, 13, 16))
+_S23, _S30, _S31, _S32, _S52, _S62, _S63 = (_U(v) for v in (23, 30, 31, 32, 52, 62, 63))
+_U0, _U1, _S2, _U3 = _U(0), _U(1), _U(2), _U(3)
+
+_f = np.float32
+# float32 compute: every constant is a float32 (a Python float would promote to float64).
+F_HALF, F_ONE, F_TWO, F_M2 = _f(0.5), _f(1.0), _f(2.0), _f(-2.0)
+F_2M24, F_2M31, F_2M32 = _f(2.0**-24), _f(2.0**-31), _f(2.0**-32)
+F_PI_2 = _f(1.5707963267948966)
+F_LN2_HI = _f(0.693359375)
+F_LN2_LO = _f(0.69314718055994530942 - 0.693359375)
+F_L11, F_L9, F_L7, F_L5, F_L3 = (_f(2.0) / _f(d) for d in (11.0, 9.0, 7.0, 5.0, 3.0))
+F_S9 = _f(1.0) / _f(362880.0)
+F_S7 = _f(-1.0) / _f(5040.0)
+F_S5 = _f(1.0) / _f(120.0)
+F_S3 = _f(-1.0) / _f(6.0)
+F_C10 = _f(-1.0) / _f(3628800.0)
+F_C8 = _f(1.0) / _f(40320.0)
+F_C6 = _f(-1.0) / _f(720.0)
+F_C4 = _f(1.0) / _f(24.0)
+F_C2 = _f(-1.0) / _f(2.0)
+F_CONST1, F_CONST2, F_FIVE, F_27 = _f(0.180625), _f(1.6), _f(5.0), _f(27.0)
+F_A3, F_A2, F_A1, F_A0 = _f(5.9109374720e+01), _f(1.5929113202e+02), _f(5.0434271938e+01), \
+    _f(3.3871327179e+00)
+F_B3, F_B2, F_B1 = _f(6.7187563600e+01), _f(7.8757757664e+01), _f(1.7895169469e+01)
+F_C3_, F_C2_, F_C1_, F_C0_ = _f(1.7023821103e-01), _f(1.3067284816e+00), _f(2.7568153900e+00), \
+    _f(1.4234372777e+00)
+F_D2, F_D1 = _f(1.2021132975e-01), _f(7.3700164250e-01)
+F_E3, F_E2, F_E1, F_E0 = _f(1.7337203997e-02), _f(4.2868294337e-01), _f(3.0812263860e+00), \
+    _f(6.6579051150e+00)
+F_F2, F_F1 = _f(1.2258202635e-02), _f(2.4197894225e-01)
+F_TWO_PI, F_THREE, F_FIFTEEN = _f(6.283185307179586), _f(3.0), _f(15.0)
+
+# ---- Philox4x32-10 ----------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _philox_blocks(w, b0, nblk, k0, k1, c2, c3):
+    """Blocks b0 .. b0 + nblk - 1 into w[0 : 4 nblk] (counter (j_lo, j_hi, c2, c3))."""
+    for j in range(nblk):
+        b = b0 + _U(j)
+        x0 = b & _MASK32
+        x1 = b >> _S32
+        x2 = c2
+        x3 = c3
+        ka = k0
+        kb = k1
+        for r in range(10):
+            p0 = _M0 * x0
+            p1 = _M1 * x2
+            y0 = (p1 >> _S32) ^ x1 ^ ka
+            x1 = p1 & _MASK32
+            x2 = (p0 >> _S32) ^ x3 ^ kb
+            x3 = p0 & _MASK32
+            x0 = y0
+            ka = (ka + _W0) & _MASK32
+            kb = (kb + _W1) & _MASK32
+        w[4 * j] = np.uint32(x0)
+        w[4 * j + 1] = np.uint32(x1)
+        w[4 * j + 2] = np.uint32(x2)
+        w[4 * j + 3] = np.uint32(x3)
+
+
+# ---- float32 transforms (csrc/uniform.h, csrc/transforms.h) ------------------------------------
+
+
+@njit(**_JIT)
+def _cvt32(u):
+    """A word value below 2**31 (uint64) to float32, rounded to nearest."""
+    return np.float32(np.int32(u))
+
+
+@njit(**_JIT)
+def _log32(x):
+    ix = (_U(_f32_bits(x)) + _U(0x3F800000 - 0x3F3504F3)) & _MASK32
+    e = np.float32(np.int32(ix >> _S23) - np.int32(127))
+    m = _bits_f32(np.uint32((ix & _U(0x007FFFFF)) + _U(0x3F3504F3)))
+    f = m - F_ONE
+    s = f / (F_TWO + f)
+    z = s * s
+    p = F_L11
+    p = p * z + F_L9
+    p = p * z + F_L7
+    p = p * z + F_L5
+    p = p * z + F_L3
+    lm = s * (F_TWO + z * p)
+    return e * F_LN2_HI + (e * F_LN2_LO + lm)
+
+
+@njit(**_JIT)
+def _normal_pair32(w1, w2):
+    u1 = (_cvt32(w1 >> _S1) + F_HALF) * F_2M31
+    r = np.sqrt(F_M2 * _log32(u1))
+    f = _cvt32((w2 >> _S6) & _U(0xFFFFFF)) * F_2M24 - F_HALF
+    phi = f * F_PI_2
+    z = phi * phi
+    ps = F_S9
+    ps = ps * z + F_S7
+    ps = ps * z + F_S5
+    ps = ps * z + F_S3
+    s = phi + phi * (z * ps)
+    pc = F_C10
+    pc = pc * z + F_C8
+    pc = pc * z + F_C6
+    pc = pc * z + F_C4
+    pc = pc * z + F_C2
+    c = F_ONE + z * pc
+    q = w2 >> _S30
+    odd = (q & _U1) != _U0
+    c0 = s if odd else c
+    s0 = c if odd else s
+    cc = -c0 if ((q ^ (q >> _S1)) & _U1) != _U0 else c0
+    ss = -s0 if (q >> _S1) != _U0 else s0
+    return r * cc, r * ss
+
+
+@njit(**_JIT)
+def _ndtri_centre32(q):
+    r = F_CONST1 - q * q
+    a = F_A3
+    a = a * r + F_A2
+    a = a * r + F_A1
+    a = a * r + F_A0
+    b = F_B3
+    b = b * r + F_B2
+    b = b * r + F_B1
+    b = b * r + F_ONE
+    return (q * a) / b
+
+
+@njit(**_JIT)
+def _far_tail32(lg):
+    y = F_M2 * lg
+    v = y
+    for _ in range(3):
+        g = F_ONE / v
+        c = F_ONE - g * (F_ONE - g * (F_THREE - g * F_FIFTEEN))
+        v = (y - _log32(F_TWO_PI * v)) + F_TWO * _log32(c)
+    return np.sqrt(v)
+
+
+@njit(**_JIT)
+def _ndtri_tail32(lg):
+    t = np.sqrt(-lg)
+    if t > F_27:
+        x = _far_tail32(lg)
+    elif t > F_FIVE:
+        r2 = t - F_FIVE
+        e = F_E3
+        e = e * r2 + F_E2
+        e = e * r2 + F_E1
+        e = e * r2 + F_E0
+        d = F_F2
+        d = d * r2 + F_F1
+        d = d * r2 + F_ONE
+        x = e / d
+    else:
+        r = t - F_CONST2
+        a = F_C3_
+        a = a * r + F_C2_
+        a = a * r + F_C1_
+        a = a * r + F_C0_
+        b = F_D2
+        b = b * r + F_D1
+        b = b * r + F_ONE
+        x = a / b
+    return -x
+
+
+@njit(**_JIT)
+def _trunc32(w, p):
+    """One truncated-normal value from word w; p: the 22 float32 parameters."""
+    k = 6 + 8 * np.int64(w >> _S31)
+    up = (_cvt32(w & _U(0x7FFFFFFF)) + F_HALF) * F_2M32
+    v = p[k] + up * p[k + 3]
+    if v < p[k + 2]:
+        z = p[k + 7] * _ndtri_tail32(p[k + 4] + _log32(p[k + 5] + p[k + 6] * up))
+    else:
+        z = p[k + 7] * _ndtri_centre32(v - p[k + 1])
+    z = p[0] if z < p[0] else z
+    z = p[1] if z > p[1] else z
+    y = p[2] + p[3] * z
+    y = p[4] if y < p[4] else y
+    return p[5] if y > p[5] else y
+
+
+# ---- float64 transforms ------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _cvt64(u):
+    """A value below 2**63 (uint64) to float64, rounded to nearest (exact below 2**53)."""
+    return np.float64(np.int64(u))
+
+
+@njit(**_JIT)
+def _log64(x):
+    ix = _f64_bits(x) + _U(0x3FF0000000000000 - 0x3FE6A09E667F3BCD)
+    e = np.float64(np.int64(ix >> _S52) - np.int64(1023))
+    m = _bits_f64((ix & _U(0x000FFFFFFFFFFFFF)) + _U(0x3FE6A09E667F3BCD))
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    p = 2.0 / 21.0
+    p = p * z + 2.0 / 19.0
+    p = p * z + 2.0 / 17.0
+    p = p * z + 2.0 / 15.0
+    p = p * z + 2.0 / 13.0
+    p = p * z + 2.0 / 11.0
+    p = p * z + 2.0 / 9.0
+    p = p * z + 2.0 / 7.0
+    p = p * z + 2.0 / 5.0
+    p = p * z + 2.0 / 3.0
+    lm = s * (2.0 + z * p)
+    return e * 6.93147180369123816490e-01 + (e * 1.90821492927058770002e-10 + lm)
+
+
+@njit(**_JIT)
+def _normal_pair64(a, b):
+    u1 = (_cvt64(a >> _S11) + 0.5) * 2.0**-53
+    r = np.sqrt(-2.0 * _log64(u1))
+    f = _cvt64((b >> _S9) & _U(0x1FFFFFFFFFFFFF)) * 2.0**-53 - 0.5
+    phi = f * 1.5707963267948966
+    z = phi * phi
+    ps = 1.0 / 355687428096000.0
+    ps = ps * z + -1.0 / 1307674368000.0
+    ps = ps * z + 1.0 / 6227020800.0
+    ps = ps * z + -1.0 / 39916800.0
+    ps = ps * z + 1.0 / 362880.0
+    ps = ps * z + -1.0 / 5040.0
+    ps = ps * z + 1.0 / 120.0
+    ps = ps * z + -1.0 / 6.0
+    s = phi + phi * (z * ps)
+    pc = 1.0 / 20922789888000.0
+    pc = pc * z + -1.0 / 87178291200.0
+    pc = pc * z + 1.0 / 479001600.0
+    pc = pc * z + -1.0 / 3628800.0
+    pc = pc * z + 1.0 / 40320.0
+    pc = pc * z + -1.0 / 720.0
+    pc = pc * z + 1.0 / 24.0
+    pc = pc * z + -1.0 / 2.0
+    c = 1.0 + z * pc
+    q = b >> _S62
+    odd = (q & _U1) != _U0
+    c0 = s if odd else c
+    s0 = c if odd else s
+    cc = -c0 if ((q ^ (q >> _S1)) & _U1) != _U0 else c0
+    ss = -s0 if (q >> _S1) != _U0 else s0
+    return r * cc, r * ss
+
+
+@njit(**_JIT)
+def _ndtri_centre64(q):
+    r = 0.180625 - q * q
+    a = 2.5090809287301226727e+03
+    a = a * r + 3.3430575583588128105e+04
+    a = a * r + 6.7265770927008700853e+04
+    a = a * r + 4.5921953931549871457e+04
+    a = a * r + 1.3731693765509461125e+04
+    a = a * r + 1.9715909503065514427e+03
+    a = a * r + 1.3314166789178437745e+02
+    a = a * r + 3.3871328727963666080e+00
+    b = 5.2264952788528545610e+03
+    b = b * r + 2.8729085735721942674e+04
+    b = b * r + 3.9307895800092710610e+04
+    b = b * r + 2.1213794301586595867e+04
+    b = b * r + 5.3941960214247511077e+03
+    b = b * r + 6.8718700749205790830e+02
+    b = b * r + 4.2313330701600911252e+01
+    b = b * r + 1.0
+    return (q * a) / b
+
+
+@njit(**_JIT)
+def _far_tail64(lg):
+    y = -2.0 * lg
+    v = y
+    for _ in range(3):
+        g = 1.0 / v
+        c = 1.0 - g * (1.0 - g * (3.0 - g * 15.0))
+        v = (y - _log64(6.283185307179586 * v)) + 2.0 * _log64(c)
+    return np.sqrt(v)
+
+
+@njit(**_JIT)
+def _ndtri_tail64(lg):
+    t = np.sqrt(-lg)
+    if t > 27.0:
+        x = _far_tail64(lg)
+    elif t > 5.0:
+        r2 = t - 5.0
+        e = 2.01033439929228813265e-07
+        e = e * r2 + 2.71155556874348757815e-05
+        e = e * r2 + 1.24266094738807843860e-03
+        e = e * r2 + 2.65321895265761230930e-02
+        e = e * r2 + 2.96560571828504891230e-01
+        e = e * r2 + 1.78482653991729133580e+00
+        e = e * r2 + 5.46378491116411436990e+00
+        e = e * r2 + 6.65790464350110377720e+00
+        d = 2.04426310338993978564e-15
+        d = d * r2 + 1.42151175831644588870e-07
+        d = d * r2 + 1.84631831751005468180e-05
+        d = d * r2 + 7.86869131145613259100e-04
+        d = d * r2 + 1.48753612908506148525e-02
+        d = d * r2 + 1.36929880922735805310e-01
+        d = d * r2 + 5.99832206555887937690e-01
+        d = d * r2 + 1.0
+        x = e / d
+    else:
+        r = t - 1.6
+        a = 7.74545014278341407640e-04
+        a = a * r + 2.27238449892691845833e-02
+        a = a * r + 2.41780725177450611770e-01
+        a = a * r + 1.27045825245236838258e+00
+        a = a * r + 3.64784832476320460504e+00
+        a = a * r + 5.76949722146069140550e+00
+        a = a * r + 4.63033784615654529590e+00
+        a = a * r + 1.42343711074968357734e+00
+        b = 1.05075007164441684324e-09
+        b = b * r + 5.47593808499534494600e-04
+        b = b * r + 1.51986665636164571966e-02
+        b = b * r + 1.48103976427480074590e-01
+        b = b * r + 6.89767334985100004550e-01
+        b = b * r + 1.67638483018380384940e+00
+        b = b * r + 2.05319162663775882187e+00
+        b = b * r + 1.0
+        x = a / b
+    return -x
+
+
+@njit(**_JIT)
+def _trunc64(w, p):
+    k = 6 + 8 * np.int64(w >> _S63)
+    up = (_cvt64((w & _U(0x7FFFFFFFFFFFFFFF)) >> _S10) + 0.5) * 2.0**-54
+    v = p[k] + up * p[k + 3]
+    if v < p[k + 2]:
+        z = p[k + 7] * _ndtri_tail64(p[k + 4] + _log64(p[k + 5] + p[k + 6] * up))
+    else:
+        z = p[k + 7] * _ndtri_centre64(v - p[k + 1])
+    z = p[0] if z < p[0] else z
+    z = p[1] if z > p[1] else z
+    y = p[2] + p[3] * z
+    y = p[4] if y < p[4] else y
+    return p[5] if y > p[5] else y
+
+
+# ---- float32 -> float16 / bfloat16 bits (csrc/halfconv.h) -------------------------------------
+
+
+@njit(**_JIT)
+def _half_bits(v):
+    x = _U(_f32_bits(v))
+    sign = (x >> _S16) & _U(0x8000)
+    x &= _U(0x7FFFFFFF)
+    if x > _U(0x7F800000):
+        return sign | _U(0x7E00)
+    if x >= _U(0x477FF000):
+        return sign | _U(0x7C00)
+    if x < _U(0x38800000):
+        if x < _U(0x33000000):
+            return sign
+        e = x >> _S23
+        m = (x & _U(0x007FFFFF)) | _U(0x00800000)
+        shift = _U(126) - e
+        kept = m >> shift
+        rem = m & ((_U1 << shift) - _U1)
+        half = _U1 << (shift - _U1)
+        up = _U1 if (rem > half or (rem == half and (kept & _U1) != _U0)) else _U0
+        return sign | (kept + up)
+    x -= _U(0x38000000)
+    x += _U(0x0FFF) + ((x >> _S13) & _U1)
+    return sign | (x >> _S13)
+
+
+@njit(**_JIT)
+def _bf16_bits(v):
+    x = _U(_f32_bits(v))
+    if (x & _U(0x7FFFFFFF)) > _U(0x7F800000):
+        return (x >> _S16) | _U(0x0040)
+    return ((x + _U(0x7FFF) + ((x >> _S16) & _U1)) >> _S16) & _U(0xFFFF)
+
+
+# ---- strided walking ---------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _cursor_at(idx, shape, est, base, start):
+    """Set idx to the multi-index of logical (C-order) element `start`; return its position."""
+    pos = base
+    for d in range(shape.size - 1, -1, -1):
+        n = shape[d]
+        idx[d] = start % n
+        start //= n
+        pos += idx[d] * est[d]
+    return pos
+
+
+@njit(**_JIT)
+def _cursor_next(idx, shape, est, pos):
+    for d in range(shape.size - 1, -1, -1):
+        pos += est[d]
+        idx[d] += 1
+        if idx[d] < shape[d]:
+            return pos
+        pos -= est[d] * shape[d]
+        idx[d] = 0
+    return pos
+
+
+# ---- stores: values of a tile into the output --------------------------------------------------
+
+
+@njit(**_JIT)
+def _store32(out, outk, vals, voff, m, contig, dst, idx, shape, est, pos):
+    """vals[voff : voff + m] (float32) as output kind outk (0: float32 bits, 2: float16,
+    3: bfloat16) into out, at out[dst:] (contig) or along the cursor. Returns the cursor."""
+    if contig:
+        if outk == 0:
+            for i in range(m):
+                out[dst + i] = _f32_bits(vals[voff + i])
+        elif outk == 2:
+            for i in range(m):
+                out[dst + i] = _half_bits(vals[voff + i])
+        else:
+            for i in range(m):
+                out[dst + i] = _bf16_bits(vals[voff + i])
+        return pos
+    for i in range(m):
+        v = vals[voff + i]
+        if outk == 0:
+            out[pos] = _f32_bits(v)
+        elif outk == 2:
+            out[pos] = _half_bits(v)
+        else:
+            out[pos] = _bf16_bits(v)
+        pos = _cursor_next(idx, shape, est, pos)
+    return pos
+
+
+@njit(**_JIT)
+def _store_plain(out, vals, voff, m, contig, dst, idx, shape, est, pos):
+    """vals[voff : voff + m] stored unchanged (same dtype as out)."""
+    if contig:
+        for i in range(m):
+            out[dst + i] = vals[voff + i]
+        return pos
+    for i in range(m):
+        out[pos] = vals[voff + i]
+        pos = _cursor_next(idx, shape, est, pos)
+    return pos
+
+
+# ---- the fills ---------------------------------------------------------------------------------
+
+RAW, CONSTANT, UNIFORM, NORMAL, TRUNC_NORMAL = range(5)
+
+
+@njit(parallel=True, **_JIT)
+def _fill32(out, outk, kind, n, first, contig, shape, est, base, k0, k1, stream, extra, p, nt):
+    """Elements [first, first + n) of a float32-compute scheme (or raw words) into out.
+
+    out: uint32 (float32 bits or raw words) or uint16 (float16/bfloat16 bits) covering array;
+    outk: 0 float32 / raw, 2 float16, 3 bfloat16; p: the parameters in float32."""
+    per = ((n + nt - 1) // nt + _TILE - 1) // _TILE * _TILE
+    for t in prange(nt):
+        lo = t * per
+        hi = min(n, lo + per)
+        if lo < hi:
+            words = np.empty(_TILE + 8, np.uint32)
+            vals = np.empty(_TILE + 8, np.float32)
+            idx = np.zeros(shape.size, np.int64)
+            pos = _cursor_at(idx, shape, est, base, lo) if not contig else 0
+            plo, phi = p[0], p[1]
+            span = phi - plo
+            for i0 in range(lo, hi, _TILE):
+                m = min(_TILE, hi - i0)
+                g0 = first + _U(i0)
+                b0 = g0 >> _S2
+                nblk = np.int64(((g0 + _U(m - 1)) >> _S2) - b0) + 1
+                off = np.int64(g0 & _U3)
+                _philox_blocks(words, b0, nblk, k0, k1, stream, extra)
+                if kind == RAW:
+                    pos = _store_plain(out, words, off, m, contig, i0, idx, shape, est, pos)
+                    continue
+                if kind == UNIFORM:
+                    if contig and outk == 0:  # fused: words to float32 bits in place
+                        for i in range(m):
+                            u = _cvt32(_U(words[off + i]) >> _S8) * F_2M24
+                            x = plo + span * u
+                            out[i0 + i] = _f32_bits(phi if x > phi else x)
+                        continue
+                    for i in range(m):
+                        u = _cvt32(_U(words[off + i]) >> _S8) * F_2M24
+                        x = plo + span * u
+                        vals[i] = phi if x > phi else x
+                    voff = 0
+                elif kind == NORMAL:
+                    mean, std = p[0], p[1]
+                    for j in range(2 * nblk):
+                        z0, z1 = _normal_pair32(_U(words[2 * j]), _U(words[2 * j + 1]))
+                        vals[2 * j] = mean + std * z0
+                        vals[2 * j + 1] = mean + std * z1
+                    voff = off
+                else:
+                    for i in range(m):
+                        vals[i] = _trunc32(_U(words[off + i]), p)
+                    voff = 0
+                pos = _store32(out, outk, vals, voff, m, contig, i0, idx, shape, est, pos)
+
+
+@njit(parallel=True, **_JIT)
+def _fill64(out, kind, n, first, contig, shape, est, base, k0, k1, stream, extra, p, nt):
+    """Elements [first, first + n) of a float64 scheme into the float64 covering array out."""
+    per = ((n + nt - 1) // nt + _TILE - 1) // _TILE * _TILE
+    for t in prange(nt):
+        lo = t * per
+        hi = min(n, lo + per)
+        if lo < hi:
+            words = np.empty(2 * _TILE + 8, np.uint32)
+            vals = np.empty(_TILE + 8, np.float64)
+            idx = np.zeros(shape.size, np.int64)
+            pos = _cursor_at(idx, shape, est, base, lo) if not contig else 0
+            plo, phi = p[0], p[1]
+            span = phi - plo
+            for i0 in range(lo, hi, _TILE):
+                m = min(_TILE, hi - i0)
+                g0 = first + _U(i0)
+                b0 = g0 >> _S1
+                nblk = np.int64(((g0 + _U(m - 1)) >> _S1) - b0) + 1
+                off = np.int64(g0 & _U1)
+                _philox_blocks(words, b0, nblk, k0, k1, stream, extra)
+                if kind == UNIFORM:
+                    for i in range(m):
+                        j = 2 * (off + i)
+                        w = _U(words[j]) | (_U(words[j + 1]) << _S32)
+                        x = plo + span * (_cvt64(w >> _S11) * 2.0**-53)
+                        vals[i] = phi if x > phi else x
+                    voff = 0
+                elif kind == NORMAL:
+                    mean, std = p[0], p[1]
+                    for j in range(nblk):
+                        a = _U(words[4 * j]) | (_U(words[4 * j + 1]) << _S32)
+                        b = _U(words[4 * j + 2]) | (_U(words[4 * j + 3]) << _S32)
+                        z0, z1 = _normal_pair64(a, b)
+                        vals[2 * j] = mean + std * z0
+                        vals[2 * j + 1] = mean + std * z1
+                    voff = off
+                else:
+                    for i in range(m):
+                        j = 2 * (off + i)
+                        w = _U(words[j]) | (_U(words[j + 1]) << _S32)
+                        vals[i] = _trunc64(w, p)
+                    voff = 0
+                pos = _store_plain(out, vals, voff, m, contig, i0, idx, shape, est, pos)
+
+
+@njit(parallel=True, **_JIT)
+def _fill_const(out, value, n, contig, shape, est, base, nt):
+    per = ((n + nt - 1) // nt + _TILE - 1) // _TILE * _TILE
+    for t in prange(nt):
+        lo = t * per
+        hi = min(n, lo + per)
+        if lo < hi:
+            if contig:
+                for i in range(lo, hi):
+                    out[i] = value
+            else:
+                idx = np.zeros(shape.size, np.int64)
+                pos = _cursor_at(idx, shape, est, base, lo)
+                for _ in range(lo, hi):
+                    out[pos] = value
+                    pos = _cursor_next(idx, shape, est, pos)
+
+
+# ---- Python side -------------------------------------------------------------------------------
+
+# Numba's workqueue threading layer must not be entered from two threads at once; the others
+# are fine, but one fill at a time costs nothing here (each fill already uses every thread).
+_LOCK = threading.Lock()
+_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _covering(arr: np.ndarray):
+    """(flat, contiguous, shape, element strides, base) for writing arr through a 1-D array.
+
+    flat is arr's memory as a 1-D array of an unsigned type of arr's width (float64 stays
+    float64), from the lowest to the highest element; element (i_0, .., i_k) of arr is
+    flat[base + sum(i_d * est_d)]. None if arr's strides are not multiples of its itemsize."""
+    isz = arr.dtype.itemsize
+    view_as = np.float64 if arr.dtype == np.float64 else _BITS[isz]
+    if arr.flags.c_contiguous:
+        return arr.reshape(-1).view(view_as), True, None, None, 0
+    shape = np.array(arr.shape, np.int64)
+    if any(s % isz for s in arr.strides):
+        return None
+    est = np.array(arr.strides, np.int64) // isz
+    low = sum(int(e) * (int(s) - 1) for e, s in zip(est, shape) if e < 0)
+    high = sum(int(e) * (int(s) - 1) for e, s in zip(est, shape) if e > 0)
+    # A view of arr that starts at its lowest element, then its memory as one run.
+    corner = arr[tuple(slice(s - 1, s) if e < 0 else slice(0, 1) for e, s in zip(est, shape))]
+    flat = np.lib.stride_tricks.as_strided(corner, shape=(high - low + 1,), strides=(isz,))
+    flat = flat.view(view_as)
+    return flat, False, shape, est, -low
+
+
+_EMPTY = np.zeros(1, np.int64)
+
+
+def _threads_for(n: int, threads: int) -> int:
+    nt = max(1, min(threads, n // _MIN_PER_THREAD))
+    numba.set_num_threads(max(1, min(nt, numba.config.NUMBA_NUM_THREADS)))
+    return nt
+
+
+def fill(kind: int, arr: np.ndarray, seed: int, stream: int, params: Sequence[float], *,
+         extra: int = 0, first: int = 0, threads: int = 1) -> None:
+    """Write scheme `kind` into `arr` (validated, writable, aligned, native; arr.size > 0)."""
+    cov = _covering(arr)
+    if cov is None:  # odd strides: fill a contiguous copy, then copy it in
+        tmp = np.empty(arr.shape, arr.dtype)
+        fill(kind, tmp, seed, stream, params, extra=extra, first=first, threads=threads)
+        arr[...] = tmp
+        return
+    flat, contig, shape, est, base = cov
+    if contig:
+        shape = est = _EMPTY
+    n = int(arr.size)
+    seed = int(seed)
+    k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
+    s, x, f0 = np.uint64(stream), np.uint64(extra), np.uint64(first)
+    dt = arr.dtype
+    with _LOCK:
+        nt = _threads_for(n, threads)
+        if kind == CONSTANT:
+            v = float(params[0])
+            if dt == np.float64:
+                value = np.float64(v)
+            elif dt.itemsize == 4:
+                value = np.float32(v).view(np.uint32)
+            else:
+                conv = _half_bits if dt == np.float16 else _bf16_bits
+                value = np.uint16(conv(np.float32(v)))
+            _fill_const(flat, value, np.int64(n), contig, shape, est, np.int64(base), nt)
+        elif dt == np.float64:
+            p = _params64(kind, params)
+            _fill64(flat, np.int64(kind), np.int64(n), f0, contig, shape, est, np.int64(base),
+                    k0, k1, s, x, p, np.int64(nt))
+        else:
+            outk = 0 if dt.itemsize == 4 else (2 if dt == np.float16 else 3)
+            p = _params32(kind, params)
+            _fill32(flat, np.int64(outk), np.int64(kind), np.int64(n), f0, contig, shape, est,
+                    np.int64(base), k0, k1, s, x, p, np.int64(nt))
+
+
+def _params32(kind: int, params: Sequence[float]) -> np.ndarray:
+    # Each float64 parameter rounded to nearest in float32 (csrc/kernels.h).
+    p = np.zeros(22, np.float32)
+    if kind != RAW:
+        p[:len(params)] = np.asarray(params, np.float64).astype(np.float32)
+    return p
+
+
+def _params64(kind: int, params: Sequence[float]) -> np.ndarray:
+    p = np.zeros(22, np.float64)
+    p[:len(params)] = np.asarray(params, np.float64)
+    return p

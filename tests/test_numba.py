@@ -1,0 +1,397 @@
+"""The Numba backend (fastinit/_numba.py) writes exactly the compiled core's bits, and the
+backend selection (fastinit/_backend.py) does what docs/backends.md says.
+
+Bit comparisons call both backends' fill functions directly (not through the active backend),
+so they test Numba against the core whatever ``--backend`` says; they need both installed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+numba = pytest.importorskip("numba")
+
+import fastinit  # noqa: E402
+from fastinit import _backend as B  # noqa: E402
+from fastinit import _numba as N  # noqa: E402
+from fastinit._dtypes import dtype_code, resolve_dtype  # noqa: E402
+from fastinit._params import (inward_bounds, nearest_value, trunc_normal_constants,  # noqa: E402
+                              trunc_normal_params)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def _trunc(mean, std, a, b):
+    def params(dt):
+        return trunc_normal_params(trunc_normal_constants(mean, std, a, b, dt))
+    return params
+
+
+SCHEMES = {
+    "raw": (B.SCHEME_RAW, lambda dt: []),
+    "constant": (B.SCHEME_CONSTANT, lambda dt: [nearest_value(-0.3, dt)]),
+    "uniform": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-0.3, 0.7, dt))),
+    "uniform_wide": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-1e4, 3e4, dt))),
+    "normal": (B.SCHEME_NORMAL, lambda dt: [0.25, 1.5]),
+    "trunc_std": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -2.0, 2.0)),
+    "trunc_wide": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -60.0, 50.0)),  # far-tail lanes
+    "trunc_far": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 40.0, 41.0)),
+    "trunc_narrow": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 0.0, 1e-3)),
+    "trunc_onesided": (B.SCHEME_TRUNC_NORMAL, _trunc(1.0, 0.5, -np.inf, 0.8)),
+    "trunc_upper_tail": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 2.0, 7.0, np.inf)),
+}
+DTYPES = ["float32", "float64", "float16", "bfloat16"]
+SIZES = [1, 3, 5, 31, 1000, 4099]
+FIRSTS = [0, 1, 3, 6, 2**32 + 5, 2**33 + 5, 2**62 + 1]
+
+
+def _dt(scheme, dtype):
+    return np.dtype(np.uint32) if scheme == "raw" else resolve_dtype(dtype)
+
+
+def _schemes_dtypes():
+    for scheme in sorted(SCHEMES):
+        for dtype in (["uint32"] if scheme == "raw" else DTYPES):
+            yield scheme, dtype
+
+
+def _core():
+    return pytest.importorskip("fastinit._core")
+
+
+def _pair(kind, arr_core, arr_numba, params, seed=7, stream=3, extra=0, first=0, threads=2):
+    """Fill arr_core with the core and arr_numba with Numba (same logical request)."""
+    core = _core()
+    core.fill(kind, dtype_code(arr_core.dtype), arr_core, seed, stream, extra, first, params)
+    N.fill(kind, arr_numba, seed, stream, params, extra=extra, first=first, threads=threads)
+
+
+def _bits(a):
+    a = np.ascontiguousarray(a)
+    return a.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize])
+
+
+def assert_same_bits(got, want, what):
+    g, w = _bits(got).ravel(), _bits(want).ravel()
+    bad = np.flatnonzero(g != w)
+    assert bad.size == 0, (f"{what}: {bad.size} of {g.size} differ, first at {bad[:5]}: "
+                           f"numba {[hex(int(v)) for v in g[bad[:5]]]} core "
+                           f"{[hex(int(v)) for v in w[bad[:5]]]}")
+
+
+# ---- bits: Numba == core ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme,dtype", list(_schemes_dtypes()))
+def test_contiguous_sizes_offsets(scheme, dtype):
+    kind, make = SCHEMES[scheme]
+    dt = _dt(scheme, dtype)
+    params = make(dt)
+    for extra in (0, 1):
+        for first in FIRSTS:
+            for n in SIZES:
+                want, got = np.empty(n, dt), np.empty(n, dt)
+                _pair(kind, want, got, params, extra=extra, first=first)
+                assert_same_bits(got, want, f"{scheme} {dtype} n={n} first={first} extra={extra}")
+
+
+@pytest.mark.parametrize("scheme,dtype", list(_schemes_dtypes()))
+def test_strided_views(scheme, dtype):
+    kind, make = SCHEMES[scheme]
+    dt = _dt(scheme, dtype)
+    params = make(dt)
+    base = np.zeros((37, 41, 3), dt)
+    views = {
+        "negative rows": lambda a: a[::-1],
+        "negative step 2": lambda a: a[::-2, :, 1],
+        "transpose": lambda a: a.transpose(2, 0, 1),
+        "transpose 2d": lambda a: a[:, :, 0].T,
+        "columns": lambda a: a[:, 3:40:7, :],
+        "everything negative": lambda a: a[::-3, ::-2, ::-1],
+        "one column": lambda a: a[5, :, 2],
+        "0-d": lambda a: a[3, 4, 1, ...],
+    }
+    for name, view in views.items():
+        a, b = base.copy(), base.copy()
+        va, vb = view(a), view(b)
+        for first in (0, 3, 2**33 + 5):
+            _pair(kind, va, vb, params, first=first)
+            assert_same_bits(b, a, f"{scheme} {dtype} {name} first={first}")  # untouched too
+
+
+@pytest.mark.parametrize("scheme", ["uniform", "normal", "trunc_wide", "raw", "constant"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+def test_thread_shares(scheme, dtype, threads):
+    """Sizes and shapes where the threads' shares start mid-tile and mid-row."""
+    if scheme == "raw" and dtype != "float32":
+        pytest.skip("raw words have one dtype")
+    kind, make = SCHEMES[scheme]
+    dt = _dt(scheme, dtype)
+    params = make(dt)
+    for n in (65536 * 2 + 1, 300_001):
+        want, got = np.empty(n, dt), np.empty(n, dt)
+        _pair(kind, want, got, params, first=5, threads=threads)
+        assert_same_bits(got, want, f"{scheme} {dtype} n={n} threads={threads}")
+    a, b = np.zeros((701, 3, 301), dt), np.zeros((701, 3, 301), dt)
+    _pair(kind, a[::-1, 1, ::2], b[::-1, 1, ::2], params, threads=threads)
+    assert_same_bits(b, a, f"{scheme} {dtype} strided threads={threads}")
+
+
+def test_seed_stream_extra_extremes():
+    for seed, stream, extra in [(0, 0, 0), (2**64 - 1, 2**32 - 1, 2**32 - 1), (2**32, 1, 7)]:
+        for dt in (np.dtype(np.uint32),):
+            want, got = np.empty(999, dt), np.empty(999, dt)
+            _pair(B.SCHEME_RAW, want, got, [], seed=seed, stream=stream, extra=extra,
+                  first=2**62 + 1)
+            assert_same_bits(got, want, f"raw seed={seed} stream={stream} extra={extra}")
+
+
+def test_unaligned_strides_fallback():
+    """A view whose strides are not multiples of its itemsize (not reachable through the
+    public API, which asks for aligned arrays) is filled through a contiguous copy."""
+    buf = np.zeros(4 * 100 + 8, np.uint8)
+    view = np.ndarray((50,), np.float32, buffer=buf, offset=1, strides=(6,))
+    params = list(inward_bounds(-1.0, 1.0, np.dtype(np.float32)))
+    N.fill(B.SCHEME_UNIFORM, view, 3, 4, params, first=9, threads=2)
+    want = np.empty(50, np.float32)
+    _core().fill(B.SCHEME_UNIFORM, 0, want, 3, 4, 0, 9, params)
+    assert_same_bits(np.array(view), want, "unaligned view")
+
+
+def test_public_functions_on_numba(monkeypatch):
+    """The public schemes give the same bits through either backend."""
+    _core()
+    calls = [
+        lambda: fastinit.kaiming_normal((64, 33), dtype="bfloat16", seed=4),
+        lambda: fastinit.trunc_normal((1001,), std=0.02, seed=5, dtype="float16"),
+        lambda: fastinit.sparse((40, 30), sparsity=0.3, seed=6),
+        lambda: fastinit.orthogonal((20, 12), seed=7, dtype="float64"),
+        lambda: fastinit.xavier_uniform(np.empty((9, 7), np.float32).T, seed=8),
+        lambda: fastinit.random_raw((77,), seed=9),
+    ]
+    before = fastinit.info()["backend"]
+    try:
+        results = {}
+        for name in ("core", "numba"):
+            fastinit.set_backend(name)
+            results[name] = [np.ascontiguousarray(c()) for c in calls]
+    finally:
+        fastinit.set_backend(before)
+    for i, (a, b) in enumerate(zip(results["core"], results["numba"])):
+        assert_same_bits(b, a, f"public call {i}")
+
+
+# ---- Philox known answers on the Numba path ---------------------------------------------------
+
+
+@pytest.mark.parametrize("ctr,key,expected", [
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+], ids=["zeros", "ones", "pi"])
+def test_kat_numba(ctr, key, expected):
+    out = np.empty(4, np.uint32)
+    u = np.uint64
+    N._philox_blocks(out, u(ctr[0] | ctr[1] << 32), 1, u(key[0]), u(key[1]), u(ctr[2]),
+                     u(ctr[3]))
+    assert tuple(int(v) for v in out) == expected
+
+
+def test_half_conversion_matches_numpy():
+    """float32 -> float16 bits (RNE, subnormals, overflow, NaN) against NumPy's conversion."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([
+        rng.integers(0, 2**32, 200_000, dtype=np.uint64).astype(np.uint32).view(np.float32),
+        np.float32([0.0, -0.0, 65504.0, 65519.99, 65520.0, 2.0**-24, 2.0**-25, 2.0**-25 * 1.5,
+                    2.0**-14, np.inf, -np.inf, 1e-8, 3e-5, -6.1e-5]),
+    ])
+    x = x[~np.isnan(x)]
+    got = np.array([N._half_bits(v) for v in x[:20_000]] +
+                   [N._half_bits(v) for v in x[-14:]], np.uint16)
+    with np.errstate(over="ignore"):
+        want = np.concatenate([x[:20_000], x[-14:]]).astype(np.float16).view(np.uint16)
+    assert np.array_equal(got, want)
+
+
+# ---- threads ---------------------------------------------------------------------------------
+
+
+def test_numba_thread_count_follows_set_num_threads():
+    saved = fastinit.get_num_threads()
+    try:
+        fastinit.set_num_threads(1)
+        N.fill(B.SCHEME_UNIFORM, np.empty(1 << 20, np.float32), 0, 0, [0.0, 1.0],
+               threads=fastinit.get_num_threads())
+        assert numba.get_num_threads() == 1
+        fastinit.set_num_threads(10_000)  # capped at Numba's pool
+        N.fill(B.SCHEME_UNIFORM, np.empty(1 << 20, np.float32), 0, 0, [0.0, 1.0],
+               threads=fastinit.get_num_threads())
+        assert numba.get_num_threads() <= numba.config.NUMBA_NUM_THREADS
+    finally:
+        fastinit.set_num_threads(saved)
+
+
+# ---- selection ---------------------------------------------------------------------------------
+
+
+def test_import_warning(import_warnings):
+    """Exactly one fallback warning when the core is missing (and no backend was asked for);
+    none when it imports."""
+    fallback = [w for w in import_warnings
+                if "the compiled core is unavailable" in str(w.message)]
+    if B._core is None and not os.environ.get("FASTINIT_BACKEND"):
+        assert len(fallback) == 1, [str(w.message) for w in import_warnings]
+        assert fallback[0].category is RuntimeWarning
+        assert "using the Numba backend" in str(fallback[0].message)
+        assert B.backend_name() == "numba"
+    else:
+        assert fallback == []
+
+
+def test_set_backend_round_trip():
+    before = fastinit.info()["backend"]
+    try:
+        fastinit.set_backend("numba")
+        assert fastinit.info()["backend"] == "numba"
+        assert fastinit.info()["simd"] == "numba"
+        if B._core is not None:
+            fastinit.set_backend("CORE")
+            assert fastinit.info()["backend"] == "core"
+            assert fastinit.info()["simd"] in ("scalar", "avx2", "avx512")
+        for bad, exc in (("torch", ValueError), ("", ValueError), (None, TypeError),
+                         (1, TypeError)):
+            with pytest.raises(exc, match="backend"):
+                fastinit.set_backend(bad)
+        assert fastinit.info()["backend"] in ("core", "numba")
+    finally:
+        fastinit.set_backend(before)
+
+
+_BLOCKER = """
+import sys
+from importlib.abc import MetaPathFinder
+BLOCKED = {blocked!r}
+class _Block(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED or name in BLOCKED:
+            raise ModuleNotFoundError(f"{{name}} blocked for this test", name=name)
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def _child(tmp_path, code, blocked=(), backend=None):
+    """Run `code` in a fresh interpreter with the modules in `blocked` made unimportable."""
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(_BLOCKER.format(blocked=set(blocked)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(site)] + [p for p in sys.path if p])
+    env.pop("FASTINIT_BACKEND", None)
+    if backend is not None:
+        env["FASTINIT_BACKEND"] = backend
+    return subprocess.run([sys.executable, "-W", "default", "-c", textwrap.dedent(code)],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_fallback_in_a_fresh_process(tmp_path):
+    r = _child(tmp_path, """
+        import warnings
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            import fastinit
+        msgs = [str(x.message) for x in w if issubclass(x.category, RuntimeWarning)]
+        assert len(msgs) == 1 and "using the Numba backend" in msgs[0], msgs
+        info = fastinit.info()
+        assert (info["backend"], info["simd"]) == ("numba", "numba"), info
+        fastinit.set_num_threads(3)
+        assert fastinit.get_num_threads() == 3
+        print(fastinit.uniform((4,), seed=1).tobytes().hex())
+        try:
+            fastinit.set_backend("core")
+        except ImportError as exc:
+            assert "'core'" in str(exc), exc
+        else:
+            raise AssertionError("set_backend('core') without a core")
+    """, blocked={"fastinit._core"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == fastinit.uniform((4,), seed=1).tobytes().hex()
+
+
+def test_default_threads_without_core(tmp_path):
+    r = _child(tmp_path, """
+        import os, warnings
+        warnings.simplefilter("ignore")
+        import fastinit
+        print(fastinit.get_num_threads(), len(os.sched_getaffinity(0)))
+    """, blocked={"fastinit._core"})
+    assert r.returncode == 0, r.stderr
+    a, b = r.stdout.split()
+    assert a == b
+
+
+def test_env_chooses_numba(tmp_path):
+    r = _child(tmp_path, """
+        import warnings
+        warnings.simplefilter("error")  # an explicit choice does not warn
+        import fastinit
+        print(fastinit.info()["backend"])
+    """, backend="numba")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "numba"
+
+
+def test_env_core_without_core_raises(tmp_path):
+    r = _child(tmp_path, "import fastinit", blocked={"fastinit._core"}, backend="core")
+    assert r.returncode != 0
+    assert "ImportError" in r.stderr and "backend 'core'" in r.stderr, r.stderr
+
+
+def test_numba_missing(tmp_path):
+    """Without Numba the package imports (the core does not need it, nor imports it); asking
+    for Numba then raises an ImportError that names it."""
+    if B._core is None:
+        pytest.skip("needs the core")
+    r = _child(tmp_path, """
+        import sys
+        import fastinit
+        assert "numba" not in sys.modules
+        assert fastinit.info()["backend"] == "core"
+        fastinit.uniform((3,), seed=0)
+        try:
+            fastinit.set_backend("numba")
+        except ImportError as exc:
+            assert "'numba'" in str(exc) and "fastinit[numba]" in str(exc), exc
+        else:
+            raise AssertionError("set_backend('numba') without numba")
+        print("ok")
+    """, blocked={"numba"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
+    r = _child(tmp_path, "import fastinit", blocked={"numba"}, backend="numba")
+    assert r.returncode != 0 and "backend 'numba'" in r.stderr, r.stderr
+
+
+def test_no_backend_at_all(tmp_path):
+    r = _child(tmp_path, """
+        import fastinit
+        assert fastinit.info()["backend"] == "none", fastinit.info()
+        assert fastinit.get_num_threads() >= 1
+        try:
+            fastinit.uniform((3,), seed=0)
+        except ImportError as exc:
+            assert "fastinit[numba]" in str(exc), exc
+        else:
+            raise AssertionError("a fill without any backend")
+        print("ok")
+    """, blocked={"fastinit._core", "numba"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
