@@ -34,6 +34,8 @@ class BenchRow:
     size: int
     threads: int
     seconds: dict[str, float] = field(default_factory=dict)  # library -> median seconds
+    backend: str = "core"
+    first_call: float | None = None  # seconds of the first call (Numba: compile or cache load)
 
     def gsamples(self, lib: str) -> float | None:
         t = self.seconds.get(lib)
@@ -54,14 +56,21 @@ def _median_time(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], threads: int,
-          repeat: int = 3, peers: bool = True, progress: bool = True) -> list[BenchRow]:
+          repeat: int = 3, peers: bool = True, progress: bool = True,
+          backend: str | None = None) -> list[BenchRow]:
     """Measure every (scheme, dtype, size): fastinit, NumPy and PyTorch (when installed).
 
     Buffers are allocated and their pages touched before timing; each figure is the median of
-    `repeat` runs. Returns one :class:`BenchRow` per combination.
+    `repeat` runs. `backend` (``"core"`` or ``"numba"``; default: the one in use) writes the
+    fastinit values; each scheme's first call, on a small buffer, is timed on its own
+    (``BenchRow.first_call``: for Numba the compile, or the load from its on-disk cache).
+    Returns one :class:`BenchRow` per combination.
     """
     import fastinit
 
+    if backend is not None:
+        fastinit.set_backend(backend)
+    backend_used = fastinit.info()["backend"]
     fastinit.set_num_threads(threads)
     try:
         import torch
@@ -71,15 +80,23 @@ def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], t
         pass
     rows: list[BenchRow] = []
     total = len(schemes) * len(dtypes) * len(sizes)
+    first_calls: dict[tuple[str, str], float] = {}
     with Progress(total, "bench", enabled=progress) as bar:
         for dname in dtypes:
             dt = resolve_dtype(dname)
+            small = np.empty(_matrix_shape(4096), dt)
+            for scheme in ("constant",) + tuple(schemes):
+                if (scheme, dname) not in first_calls:
+                    t0 = time.perf_counter()
+                    _fastinit_call(scheme, small)()
+                    first_calls[(scheme, dname)] = time.perf_counter() - t0
             for size in sizes:
                 shape = _matrix_shape(size)
                 buf = np.empty(shape, dt)
                 fastinit.zeros(buf)
                 for scheme in schemes:
-                    row = BenchRow(scheme, dtype_name(dt), size, threads)
+                    row = BenchRow(scheme, dtype_name(dt), size, threads, backend=backend_used,
+                                   first_call=first_calls[(scheme, dname)])
                     row.seconds["fastinit"] = _median_time(_fastinit_call(scheme, buf), repeat)
                     if scheme != "constant":
                         row.seconds["fill"] = _median_time(_fastinit_call("constant", buf),
@@ -118,6 +135,21 @@ def format_table(rows: Sequence[BenchRow]) -> str:
     lines.append("Gsamples/s, medians. 'of fill': fraction of fastinit.constant's rate on the "
                  "same buffer (the store bandwidth).")
     return "\n".join(lines)
+
+
+def format_first_calls(rows: Sequence[BenchRow]) -> str:
+    """One line: each (scheme, dtype)'s first-call seconds (Numba: JIT compile or cache load)."""
+    seen = {}
+    for r in rows:
+        if r.first_call is not None:
+            seen.setdefault((r.scheme, r.dtype), r.first_call)
+    if not seen:
+        return ""
+    total = sum(seen.values())
+    items = ", ".join(f"{s} {d} {t:.2f}" for (s, d), t in seen.items())
+    what = ("JIT compile or on-disk cache load, once per process"
+            if rows[0].backend == "numba" else "small buffer")
+    return f"first calls ({what}), s: {items}; total {total:.2f} s"
 
 
 def plot(rows: Sequence[BenchRow], path: str) -> None:
@@ -190,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    default=["float32"], help="comma-separated dtypes (default float32)")
     b.add_argument("--repeat", type=int, default=3, help="runs per figure; medians (default 3)")
     b.add_argument("--no-peers", action="store_true", help="skip NumPy and PyTorch")
+    b.add_argument("--backend", choices=("core", "numba"), default=None,
+                   help="fastinit backend to measure (default: the one in use, see "
+                        "docs/backends.md); the first calls are timed separately")
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-': stdout)")
     b.add_argument("--plot", metavar="FILE.png",
                    help="plot throughput against size (sizes 2**12 .. --size), needs matplotlib")
@@ -197,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads < 1 or args.repeat < 1:
         parser.error("--threads and --repeat must be >= 1")
 
+    if args.backend is not None:
+        fastinit.set_backend(args.backend)
     sizes = [args.size]
     if args.plot:
         sizes = sorted({min(args.size, 1 << k) for k in range(12, 64, 3)
@@ -208,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = bench(args.schemes, args.dtype, sizes, args.threads, args.repeat,
                  peers=not args.no_peers)
     print(format_table([r for r in rows if r.size == args.size]))
+    first = format_first_calls(rows)
+    if first:
+        print(first)
     if args.json:
         payload = json.dumps({"info": info, "rows": [asdict(r) for r in rows]}, indent=1)
         if args.json == "-":

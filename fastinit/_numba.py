@@ -520,122 +520,158 @@ def _store_plain(out, vals, voff, m, contig, dst, idx, shape, est, pos):
 
 RAW, CONSTANT, UNIFORM, NORMAL, TRUNC_NORMAL = range(5)
 
+# The scalars of a fill, packed into one uint64 array `a` (one argument instead of twelve: a
+# Numba call pays for every argument it types).
+A_KIND, A_OUTK, A_N, A_FIRST, A_CONTIG, A_BASE, A_K0, A_K1, A_STREAM, A_EXTRA, A_NT = range(11)
+_NARGS = 11
+
+
+@njit(**_JIT)
+def _run32(out, a, shape, est, p, lo, hi):
+    """Elements [lo, hi) (logical indices) of a float32-compute scheme, or raw words, into out.
+
+    out: the uint32 (float32 bits, raw words) or uint16 (float16/bfloat16 bits) covering array;
+    a[A_OUTK]: 0 float32 or raw, 2 float16, 3 bfloat16; p: the parameters rounded to float32."""
+    kind = np.int64(a[A_KIND])
+    outk = np.int64(a[A_OUTK])
+    first = a[A_FIRST]
+    contig = a[A_CONTIG] != _U0
+    k0, k1, stream, extra = a[A_K0], a[A_K1], a[A_STREAM], a[A_EXTRA]
+    words = np.empty(_TILE + 8, np.uint32)
+    vals = np.empty(_TILE + 8, np.float32)
+    idx = np.zeros(shape.size, np.int64)
+    pos = 0 if contig else _cursor_at(idx, shape, est, np.int64(a[A_BASE]), lo)
+    plo, phi = p[0], p[1]
+    span = phi - plo
+    for i0 in range(lo, hi, _TILE):
+        m = min(_TILE, hi - i0)
+        g0 = first + _U(i0)
+        b0 = g0 >> _S2
+        nblk = np.int64(((g0 + _U(m - 1)) >> _S2) - b0) + 1
+        off = np.int64(g0 & _U3)
+        _philox_blocks(words, b0, nblk, k0, k1, stream, extra)
+        if kind == RAW:
+            pos = _store_plain(out, words, off, m, contig, i0, idx, shape, est, pos)
+            continue
+        if kind == UNIFORM:
+            if contig and outk == 0:  # fused: words to float32 bits, in place
+                for i in range(m):
+                    u = _cvt32(_U(words[off + i]) >> _S8) * F_2M24
+                    x = plo + span * u
+                    out[i0 + i] = _f32_bits(phi if x > phi else x)
+                continue
+            for i in range(m):
+                u = _cvt32(_U(words[off + i]) >> _S8) * F_2M24
+                x = plo + span * u
+                vals[i] = phi if x > phi else x
+            voff = 0
+        elif kind == NORMAL:
+            mean, std = p[0], p[1]
+            for j in range(2 * nblk):
+                z0, z1 = _normal_pair32(_U(words[2 * j]), _U(words[2 * j + 1]))
+                vals[2 * j] = mean + std * z0
+                vals[2 * j + 1] = mean + std * z1
+            voff = off
+        else:
+            for i in range(m):
+                vals[i] = _trunc32(_U(words[off + i]), p)
+            voff = 0
+        pos = _store32(out, outk, vals, voff, m, contig, i0, idx, shape, est, pos)
+
+
+@njit(**_JIT)
+def _run64(out, a, shape, est, p, lo, hi):
+    """Elements [lo, hi) of a float64 scheme into the float64 covering array out."""
+    kind = np.int64(a[A_KIND])
+    first = a[A_FIRST]
+    contig = a[A_CONTIG] != _U0
+    k0, k1, stream, extra = a[A_K0], a[A_K1], a[A_STREAM], a[A_EXTRA]
+    words = np.empty(2 * _TILE + 8, np.uint32)
+    vals = np.empty(_TILE + 8, np.float64)
+    idx = np.zeros(shape.size, np.int64)
+    pos = 0 if contig else _cursor_at(idx, shape, est, np.int64(a[A_BASE]), lo)
+    plo, phi = p[0], p[1]
+    span = phi - plo
+    for i0 in range(lo, hi, _TILE):
+        m = min(_TILE, hi - i0)
+        g0 = first + _U(i0)
+        b0 = g0 >> _S1
+        nblk = np.int64(((g0 + _U(m - 1)) >> _S1) - b0) + 1
+        off = np.int64(g0 & _U1)
+        _philox_blocks(words, b0, nblk, k0, k1, stream, extra)
+        if kind == UNIFORM:
+            for i in range(m):
+                j = 2 * (off + i)
+                w = _U(words[j]) | (_U(words[j + 1]) << _S32)
+                x = plo + span * (_cvt64(w >> _S11) * 2.0**-53)
+                vals[i] = phi if x > phi else x
+            voff = 0
+        elif kind == NORMAL:
+            mean, std = p[0], p[1]
+            for j in range(nblk):
+                wa = _U(words[4 * j]) | (_U(words[4 * j + 1]) << _S32)
+                wb = _U(words[4 * j + 2]) | (_U(words[4 * j + 3]) << _S32)
+                z0, z1 = _normal_pair64(wa, wb)
+                vals[2 * j] = mean + std * z0
+                vals[2 * j + 1] = mean + std * z1
+            voff = off
+        else:
+            for i in range(m):
+                j = 2 * (off + i)
+                w = _U(words[j]) | (_U(words[j + 1]) << _S32)
+                vals[i] = _trunc64(w, p)
+            voff = 0
+        pos = _store_plain(out, vals, voff, m, contig, i0, idx, shape, est, pos)
+
+
+@njit(**_JIT)
+def _run_const(out, a, shape, est, value, lo, hi):
+    """value (out's dtype: the bits of the output value) into elements [lo, hi)."""
+    if a[A_CONTIG] != _U0:
+        for i in range(lo, hi):
+            out[i] = value
+        return
+    idx = np.zeros(shape.size, np.int64)
+    pos = _cursor_at(idx, shape, est, np.int64(a[A_BASE]), lo)
+    for _ in range(lo, hi):
+        out[pos] = value
+        pos = _cursor_next(idx, shape, est, pos)
+
+
+# One parallel driver per worker: a[A_NT] threads, each a contiguous share of whole tiles.
+
+
+@njit(**_JIT)
+def _share(a, t):
+    n = np.int64(a[A_N])
+    nt = np.int64(a[A_NT])
+    per = ((n + nt - 1) // nt + _TILE - 1) // _TILE * _TILE
+    lo = min(n, t * per)
+    return lo, min(n, lo + per)
+
 
 @njit(parallel=True, **_JIT)
-def _fill32(out, outk, kind, n, first, contig, shape, est, base, k0, k1, stream, extra, p, nt):
-    """Elements [first, first + n) of a float32-compute scheme (or raw words) into out.
-
-    out: uint32 (float32 bits or raw words) or uint16 (float16/bfloat16 bits) covering array;
-    outk: 0 float32 / raw, 2 float16, 3 bfloat16; p: the parameters in float32."""
-    per = ((n + nt - 1) // nt + _TILE - 1) // _TILE * _TILE
-    for t in prange(nt):
-        lo = t * per
-        hi = min(n, lo + per)
+def _par32(out, a, shape, est, p):
+    for t in prange(np.int64(a[A_NT])):
+        lo, hi = _share(a, t)
         if lo < hi:
-            words = np.empty(_TILE + 8, np.uint32)
-            vals = np.empty(_TILE + 8, np.float32)
-            idx = np.zeros(shape.size, np.int64)
-            pos = _cursor_at(idx, shape, est, base, lo) if not contig else 0
-            plo, phi = p[0], p[1]
-            span = phi - plo
-            for i0 in range(lo, hi, _TILE):
-                m = min(_TILE, hi - i0)
-                g0 = first + _U(i0)
-                b0 = g0 >> _S2
-                nblk = np.int64(((g0 + _U(m - 1)) >> _S2) - b0) + 1
-                off = np.int64(g0 & _U3)
-                _philox_blocks(words, b0, nblk, k0, k1, stream, extra)
-                if kind == RAW:
-                    pos = _store_plain(out, words, off, m, contig, i0, idx, shape, est, pos)
-                    continue
-                if kind == UNIFORM:
-                    if contig and outk == 0:  # fused: words to float32 bits in place
-                        for i in range(m):
-                            u = _cvt32(_U(words[off + i]) >> _S8) * F_2M24
-                            x = plo + span * u
-                            out[i0 + i] = _f32_bits(phi if x > phi else x)
-                        continue
-                    for i in range(m):
-                        u = _cvt32(_U(words[off + i]) >> _S8) * F_2M24
-                        x = plo + span * u
-                        vals[i] = phi if x > phi else x
-                    voff = 0
-                elif kind == NORMAL:
-                    mean, std = p[0], p[1]
-                    for j in range(2 * nblk):
-                        z0, z1 = _normal_pair32(_U(words[2 * j]), _U(words[2 * j + 1]))
-                        vals[2 * j] = mean + std * z0
-                        vals[2 * j + 1] = mean + std * z1
-                    voff = off
-                else:
-                    for i in range(m):
-                        vals[i] = _trunc32(_U(words[off + i]), p)
-                    voff = 0
-                pos = _store32(out, outk, vals, voff, m, contig, i0, idx, shape, est, pos)
+            _run32(out, a, shape, est, p, lo, hi)
 
 
 @njit(parallel=True, **_JIT)
-def _fill64(out, kind, n, first, contig, shape, est, base, k0, k1, stream, extra, p, nt):
-    """Elements [first, first + n) of a float64 scheme into the float64 covering array out."""
-    per = ((n + nt - 1) // nt + _TILE - 1) // _TILE * _TILE
-    for t in prange(nt):
-        lo = t * per
-        hi = min(n, lo + per)
+def _par64(out, a, shape, est, p):
+    for t in prange(np.int64(a[A_NT])):
+        lo, hi = _share(a, t)
         if lo < hi:
-            words = np.empty(2 * _TILE + 8, np.uint32)
-            vals = np.empty(_TILE + 8, np.float64)
-            idx = np.zeros(shape.size, np.int64)
-            pos = _cursor_at(idx, shape, est, base, lo) if not contig else 0
-            plo, phi = p[0], p[1]
-            span = phi - plo
-            for i0 in range(lo, hi, _TILE):
-                m = min(_TILE, hi - i0)
-                g0 = first + _U(i0)
-                b0 = g0 >> _S1
-                nblk = np.int64(((g0 + _U(m - 1)) >> _S1) - b0) + 1
-                off = np.int64(g0 & _U1)
-                _philox_blocks(words, b0, nblk, k0, k1, stream, extra)
-                if kind == UNIFORM:
-                    for i in range(m):
-                        j = 2 * (off + i)
-                        w = _U(words[j]) | (_U(words[j + 1]) << _S32)
-                        x = plo + span * (_cvt64(w >> _S11) * 2.0**-53)
-                        vals[i] = phi if x > phi else x
-                    voff = 0
-                elif kind == NORMAL:
-                    mean, std = p[0], p[1]
-                    for j in range(nblk):
-                        a = _U(words[4 * j]) | (_U(words[4 * j + 1]) << _S32)
-                        b = _U(words[4 * j + 2]) | (_U(words[4 * j + 3]) << _S32)
-                        z0, z1 = _normal_pair64(a, b)
-                        vals[2 * j] = mean + std * z0
-                        vals[2 * j + 1] = mean + std * z1
-                    voff = off
-                else:
-                    for i in range(m):
-                        j = 2 * (off + i)
-                        w = _U(words[j]) | (_U(words[j + 1]) << _S32)
-                        vals[i] = _trunc64(w, p)
-                    voff = 0
-                pos = _store_plain(out, vals, voff, m, contig, i0, idx, shape, est, pos)
+            _run64(out, a, shape, est, p, lo, hi)
 
 
 @njit(parallel=True, **_JIT)
-def _fill_const(out, value, n, contig, shape, est, base, nt):
-    per = ((n + nt - 1) // nt + _TILE - 1) // _TILE * _TILE
-    for t in prange(nt):
-        lo = t * per
-        hi = min(n, lo + per)
+def _par_const(out, a, shape, est, value):
+    for t in prange(np.int64(a[A_NT])):
+        lo, hi = _share(a, t)
         if lo < hi:
-            if contig:
-                for i in range(lo, hi):
-                    out[i] = value
-            else:
-                idx = np.zeros(shape.size, np.int64)
-                pos = _cursor_at(idx, shape, est, base, lo)
-                for _ in range(lo, hi):
-                    out[pos] = value
-                    pos = _cursor_next(idx, shape, est, pos)
+            _run_const(out, a, shape, est, value, lo, hi)
 
 
 # ---- Python side -------------------------------------------------------------------------------
@@ -644,89 +680,107 @@ def _fill_const(out, value, n, contig, shape, est, base, nt):
 # are fine, but one fill at a time costs nothing here (each fill already uses every thread).
 _LOCK = threading.Lock()
 _BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+_EMPTY = np.zeros(1, np.int64)
+_F64 = np.dtype(np.float64)
+_F16 = np.dtype(np.float16)
+# dtype -> (the covering array's dtype, output kind of _run32, compute itemsize)
+_LAYOUT = {np.dtype(np.float32): (np.uint32, 0, 4), np.dtype(np.uint32): (np.uint32, 0, 4),
+           _F16: (np.uint16, 2, 4), _F64: (np.float64, 0, 8)}
 
 
-def _covering(arr: np.ndarray):
+def _layout(dt: np.dtype):
+    try:
+        return _LAYOUT[dt]
+    except KeyError:  # bfloat16 (ml_dtypes), looked up once
+        _LAYOUT[dt] = (np.uint16, 3, 4)
+        return _LAYOUT[dt]
+
+
+def _covering(arr: np.ndarray, view_as):
     """(flat, contiguous, shape, element strides, base) for writing arr through a 1-D array.
 
-    flat is arr's memory as a 1-D array of an unsigned type of arr's width (float64 stays
-    float64), from the lowest to the highest element; element (i_0, .., i_k) of arr is
-    flat[base + sum(i_d * est_d)]. None if arr's strides are not multiples of its itemsize."""
-    isz = arr.dtype.itemsize
-    view_as = np.float64 if arr.dtype == np.float64 else _BITS[isz]
+    flat is arr's memory as a 1-D array of dtype view_as (of arr's width), from its lowest to
+    its highest element; element (i_0, .., i_k) of arr is flat[base + sum(i_d * est_d)]. None
+    if arr's strides are not multiples of its itemsize."""
     if arr.flags.c_contiguous:
-        return arr.reshape(-1).view(view_as), True, None, None, 0
-    shape = np.array(arr.shape, np.int64)
+        return arr.reshape(-1).view(view_as), True, _EMPTY, _EMPTY, 0
+    isz = arr.dtype.itemsize
     if any(s % isz for s in arr.strides):
         return None
+    shape = np.array(arr.shape, np.int64)
     est = np.array(arr.strides, np.int64) // isz
     low = sum(int(e) * (int(s) - 1) for e, s in zip(est, shape) if e < 0)
     high = sum(int(e) * (int(s) - 1) for e, s in zip(est, shape) if e > 0)
     # A view of arr that starts at its lowest element, then its memory as one run.
     corner = arr[tuple(slice(s - 1, s) if e < 0 else slice(0, 1) for e, s in zip(est, shape))]
     flat = np.lib.stride_tricks.as_strided(corner, shape=(high - low + 1,), strides=(isz,))
-    flat = flat.view(view_as)
-    return flat, False, shape, est, -low
+    return flat.view(view_as), False, shape, est, -low
 
 
-_EMPTY = np.zeros(1, np.int64)
+_PARAMS: dict = {}
 
 
-def _threads_for(n: int, threads: int) -> int:
-    nt = max(1, min(threads, n // _MIN_PER_THREAD))
-    numba.set_num_threads(max(1, min(nt, numba.config.NUMBA_NUM_THREADS)))
-    return nt
+def _params(kind: int, params: Sequence[float], compute_isz: int) -> np.ndarray:
+    """The parameters as the kernels take them: each float64 rounded to nearest in the compute
+    type (csrc/kernels.h), zero-padded to 22; cached (calls repeat the same few)."""
+    key = (kind, compute_isz, tuple(params))
+    p = _PARAMS.get(key)
+    if p is None:
+        p = np.zeros(22, np.float32 if compute_isz == 4 else np.float64)
+        if kind != RAW and len(params):
+            p[:len(params)] = np.asarray(params, np.float64)
+        if len(_PARAMS) > 256:
+            _PARAMS.clear()
+        _PARAMS[key] = p
+    return p
+
+
+def _constant_bits(dt: np.dtype, value: float):
+    if dt == _F64:
+        return np.float64(value)
+    if dt.itemsize == 4:
+        return np.float32(value).view(np.uint32)
+    conv = _half_bits if dt == _F16 else _bf16_bits
+    return np.uint16(conv(np.float32(value)))
 
 
 def fill(kind: int, arr: np.ndarray, seed: int, stream: int, params: Sequence[float], *,
          extra: int = 0, first: int = 0, threads: int = 1) -> None:
-    """Write scheme `kind` into `arr` (validated, writable, aligned, native; arr.size > 0)."""
-    cov = _covering(arr)
+    """Write scheme `kind` into `arr` (validated, writable, aligned, native; arr.size > 0)
+    with up to `threads` threads."""
+    dt = arr.dtype
+    view_as, outk, compute_isz = _layout(dt)
+    cov = _covering(arr, view_as)
     if cov is None:  # odd strides: fill a contiguous copy, then copy it in
-        tmp = np.empty(arr.shape, arr.dtype)
+        tmp = np.empty(arr.shape, dt)
         fill(kind, tmp, seed, stream, params, extra=extra, first=first, threads=threads)
         arr[...] = tmp
         return
     flat, contig, shape, est, base = cov
-    if contig:
-        shape = est = _EMPTY
-    n = int(arr.size)
-    seed = int(seed)
-    k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
-    s, x, f0 = np.uint64(stream), np.uint64(extra), np.uint64(first)
-    dt = arr.dtype
+    n = arr.size
+    nt = max(1, min(threads, n // _MIN_PER_THREAD))
+    a = np.array([kind, outk, n, first, contig, base, seed & 0xFFFFFFFF, seed >> 32, stream,
+                  extra, nt], np.uint64)
     with _LOCK:
-        nt = _threads_for(n, threads)
+        if nt > 1:
+            want = min(nt, numba.config.NUMBA_NUM_THREADS)
+            if numba.get_num_threads() != want:
+                numba.set_num_threads(want)
         if kind == CONSTANT:
-            v = float(params[0])
-            if dt == np.float64:
-                value = np.float64(v)
-            elif dt.itemsize == 4:
-                value = np.float32(v).view(np.uint32)
+            value = _constant_bits(dt, float(params[0]))
+            if nt > 1:
+                _par_const(flat, a, shape, est, value)
             else:
-                conv = _half_bits if dt == np.float16 else _bf16_bits
-                value = np.uint16(conv(np.float32(v)))
-            _fill_const(flat, value, np.int64(n), contig, shape, est, np.int64(base), nt)
-        elif dt == np.float64:
-            p = _params64(kind, params)
-            _fill64(flat, np.int64(kind), np.int64(n), f0, contig, shape, est, np.int64(base),
-                    k0, k1, s, x, p, np.int64(nt))
+                _run_const(flat, a, shape, est, value, 0, n)
+        elif compute_isz == 8:
+            p = _params(kind, params, 8)
+            if nt > 1:
+                _par64(flat, a, shape, est, p)
+            else:
+                _run64(flat, a, shape, est, p, 0, n)
         else:
-            outk = 0 if dt.itemsize == 4 else (2 if dt == np.float16 else 3)
-            p = _params32(kind, params)
-            _fill32(flat, np.int64(outk), np.int64(kind), np.int64(n), f0, contig, shape, est,
-                    np.int64(base), k0, k1, s, x, p, np.int64(nt))
-
-
-def _params32(kind: int, params: Sequence[float]) -> np.ndarray:
-    # Each float64 parameter rounded to nearest in float32 (csrc/kernels.h).
-    p = np.zeros(22, np.float32)
-    if kind != RAW:
-        p[:len(params)] = np.asarray(params, np.float64).astype(np.float32)
-    return p
-
-
-def _params64(kind: int, params: Sequence[float]) -> np.ndarray:
-    p = np.zeros(22, np.float64)
-    p[:len(params)] = np.asarray(params, np.float64)
-    return p
+            p = _params(kind, params, 4)
+            if nt > 1:
+                _par32(flat, a, shape, est, p)
+            else:
+                _run32(flat, a, shape, est, p, 0, n)
