@@ -479,26 +479,30 @@ def _cursor_next(idx, shape, est, pos):
 @njit(**_JIT)
 def _store32(out, outk, vals, voff, m, contig, dst, idx, shape, est, pos):
     """vals[voff : voff + m] (float32) as output kind outk (0: float32 bits, 2: float16,
-    3: bfloat16) into out, at out[dst:] (contig) or along the cursor. Returns the cursor."""
+    3: bfloat16) into out, at out[dst:] (contig) or along the cursor. Returns the cursor.
+
+    Loops index slices with the loop variable: an index Numba cannot prove non-negative gets a
+    wrap-around select per access, which keeps LLVM from vectorizing (2.4x slower here)."""
+    v = vals[voff:voff + m]
     if contig:
+        o = out[dst:dst + m]
         if outk == 0:
             for i in range(m):
-                out[dst + i] = _f32_bits(vals[voff + i])
+                o[i] = _f32_bits(v[i])
         elif outk == 2:
             for i in range(m):
-                out[dst + i] = _half_bits(vals[voff + i])
+                o[i] = _half_bits(v[i])
         else:
             for i in range(m):
-                out[dst + i] = _bf16_bits(vals[voff + i])
+                o[i] = _bf16_bits(v[i])
         return pos
     for i in range(m):
-        v = vals[voff + i]
         if outk == 0:
-            out[pos] = _f32_bits(v)
+            out[pos] = _f32_bits(v[i])
         elif outk == 2:
-            out[pos] = _half_bits(v)
+            out[pos] = _half_bits(v[i])
         else:
-            out[pos] = _bf16_bits(v)
+            out[pos] = _bf16_bits(v[i])
         pos = _cursor_next(idx, shape, est, pos)
     return pos
 
@@ -506,12 +510,14 @@ def _store32(out, outk, vals, voff, m, contig, dst, idx, shape, est, pos):
 @njit(**_JIT)
 def _store_plain(out, vals, voff, m, contig, dst, idx, shape, est, pos):
     """vals[voff : voff + m] stored unchanged (same dtype as out)."""
+    v = vals[voff:voff + m]
     if contig:
+        o = out[dst:dst + m]
         for i in range(m):
-            out[dst + i] = vals[voff + i]
+            o[i] = v[i]
         return pos
     for i in range(m):
-        out[pos] = vals[voff + i]
+        out[pos] = v[i]
         pos = _cursor_next(idx, shape, est, pos)
     return pos
 
@@ -554,14 +560,16 @@ def _run32(out, a, shape, est, p, lo, hi):
             pos = _store_plain(out, words, off, m, contig, i0, idx, shape, est, pos)
             continue
         if kind == UNIFORM:
+            ws = words[off:off + m]
             if contig and outk == 0:  # fused: words to float32 bits, in place
+                o = out[i0:i0 + m]
                 for i in range(m):
-                    u = _cvt32(_U(words[off + i]) >> _S8) * F_2M24
+                    u = _cvt32(_U(ws[i]) >> _S8) * F_2M24
                     x = plo + span * u
-                    out[i0 + i] = _f32_bits(phi if x > phi else x)
+                    o[i] = _f32_bits(phi if x > phi else x)
                 continue
             for i in range(m):
-                u = _cvt32(_U(words[off + i]) >> _S8) * F_2M24
+                u = _cvt32(_U(ws[i]) >> _S8) * F_2M24
                 x = plo + span * u
                 vals[i] = phi if x > phi else x
             voff = 0
@@ -573,8 +581,9 @@ def _run32(out, a, shape, est, p, lo, hi):
                 vals[2 * j + 1] = mean + std * z1
             voff = off
         else:
+            ws = words[off:off + m]
             for i in range(m):
-                vals[i] = _trunc32(_U(words[off + i]), p)
+                vals[i] = _trunc32(_U(ws[i]), p)
             voff = 0
         pos = _store32(out, outk, vals, voff, m, contig, i0, idx, shape, est, pos)
 
@@ -599,10 +608,10 @@ def _run64(out, a, shape, est, p, lo, hi):
         nblk = np.int64(((g0 + _U(m - 1)) >> _S1) - b0) + 1
         off = np.int64(g0 & _U1)
         _philox_blocks(words, b0, nblk, k0, k1, stream, extra)
+        ws = words[2 * off:2 * (off + m)]
         if kind == UNIFORM:
             for i in range(m):
-                j = 2 * (off + i)
-                w = _U(words[j]) | (_U(words[j + 1]) << _S32)
+                w = _U(ws[2 * i]) | (_U(ws[2 * i + 1]) << _S32)
                 x = plo + span * (_cvt64(w >> _S11) * 2.0**-53)
                 vals[i] = phi if x > phi else x
             voff = 0
@@ -617,8 +626,7 @@ def _run64(out, a, shape, est, p, lo, hi):
             voff = off
         else:
             for i in range(m):
-                j = 2 * (off + i)
-                w = _U(words[j]) | (_U(words[j + 1]) << _S32)
+                w = _U(ws[2 * i]) | (_U(ws[2 * i + 1]) << _S32)
                 vals[i] = _trunc64(w, p)
             voff = 0
         pos = _store_plain(out, vals, voff, m, contig, i0, idx, shape, est, pos)
