@@ -31,6 +31,8 @@ def _fastinit_call(scheme: str, buf: np.ndarray) -> Callable[[], Any]:
     calls: dict[str, Callable[[], Any]] = {
         "constant": lambda: fastinit.constant(buf, 0.5),
         "uniform": lambda: fastinit.uniform(buf, -1.0, 1.0, seed=0),
+        # the allocating form: fresh memory, first-touch page faults included
+        "uniform_alloc": lambda: fastinit.uniform(buf.shape, -1.0, 1.0, seed=0, dtype=buf.dtype),
         "normal": lambda: fastinit.normal(buf, 0.0, 0.02, seed=0),
         "trunc_normal": lambda: fastinit.trunc_normal(buf, 0.0, 0.02, -0.04, 0.04, seed=0),
         "xavier_uniform": lambda: fastinit.xavier_uniform(buf, seed=0),
@@ -56,6 +58,8 @@ def _numpy_call(scheme: str, buf: np.ndarray) -> Callable[[], Any] | None:
     flat = buf.reshape(-1)
     if scheme in ("uniform", "xavier_uniform", "kaiming_uniform", "lecun_uniform"):
         return lambda: rng.random(out=flat, dtype=buf.dtype)
+    if scheme == "uniform_alloc":
+        return lambda: rng.random(buf.size, dtype=buf.dtype)
     if scheme in ("normal", "xavier_normal", "kaiming_normal", "lecun_normal"):
         return lambda: rng.standard_normal(out=flat, dtype=buf.dtype)
     return None
@@ -74,6 +78,7 @@ def _torch_call(scheme: str, shape: tuple[int, ...], dt: np.dtype) -> Callable[[
     calls: dict[str, Callable[[], Any]] = {
         "constant": lambda: t.fill_(0.5),
         "uniform": lambda: init.uniform_(t, -1.0, 1.0),
+        "uniform_alloc": lambda: torch.empty(shape, dtype=tdt).uniform_(-1.0, 1.0),
         "normal": lambda: init.normal_(t, 0.0, 0.02),
         "trunc_normal": lambda: init.trunc_normal_(t, 0.0, 0.02, -0.04, 0.04),
         "xavier_uniform": lambda: init.xavier_uniform_(t),

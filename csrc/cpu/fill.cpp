@@ -43,8 +43,10 @@ namespace {
 
 constexpr int64_t kTile = 1024;                  // elements computed per inner step
 constexpr int64_t kMinPerThread = int64_t{1} << 16;  // below this, one thread does it all
-// Fills at least this large bypass the caches (non-temporal stores): the data would not fit.
-constexpr int64_t kStreamingBytes = int64_t{8} << 20;
+// Fills at least this large bypass the caches (non-temporal stores): larger than a last-level
+// cache, the data would not stay there anyway. Measured here: equal at 1 GiB, slower for
+// 16-32 MiB buffers that fit in L3 (docs/performance.md).
+constexpr int64_t kStreamingBytes = int64_t{64} << 20;
 
 // ---- stores: compute type -> output type --------------------------------------------------
 
