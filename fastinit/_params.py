@@ -6,6 +6,7 @@ functions here assume validated arguments (fastinit/_validate.py).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -39,6 +40,7 @@ def _step(x: np.ndarray, up: bool) -> np.ndarray:
     return np.nextafter(x, target)
 
 
+@functools.lru_cache(maxsize=256)
 def nearest_value(value: float, dt: np.dtype) -> float:
     """value rounded once to nearest (ties to even) in dt, as a float (exact).
 
