@@ -236,13 +236,19 @@ def _ndtri_tail32(lg):
 @njit(**_JIT)
 def _trunc32(w, p):
     """One truncated-normal value from word w; p: the 22 float32 parameters."""
-    k = 6 + 8 * np.int64(w >> _S31)
+    bit = (w >> _S31) != _U0
     up = (_cvt32(w & _U(0x7FFFFFFF)) + F_HALF) * F_2M32
-    v = p[k] + up * p[k + 3]
-    if v < p[k + 2]:
-        z = p[k + 7] * _ndtri_tail32(p[k + 4] + _log32(p[k + 5] + p[k + 6] * up))
+    # branch constants (base, centre, th, dd, ld, tau, dir, sgn) at p[6:14] and p[14:22],
+    # chosen by selects (fixed indices: no wrap-around checks, no dependent loads)
+    v = (p[14] if bit else p[6]) + up * (p[17] if bit else p[9])
+    sgn = p[21] if bit else p[13]
+    if v < (p[16] if bit else p[8]):
+        ld = p[18] if bit else p[10]
+        tau = p[19] if bit else p[11]
+        dirn = p[20] if bit else p[12]
+        z = sgn * _ndtri_tail32(ld + _log32(tau + dirn * up))
     else:
-        z = p[k + 7] * _ndtri_centre32(v - p[k + 1])
+        z = sgn * _ndtri_centre32(v - (p[15] if bit else p[7]))
     z = p[0] if z < p[0] else z
     z = p[1] if z > p[1] else z
     y = p[2] + p[3] * z
@@ -396,13 +402,17 @@ def _ndtri_tail64(lg):
 
 @njit(**_JIT)
 def _trunc64(w, p):
-    k = 6 + 8 * np.int64(w >> _S63)
+    bit = (w >> _S63) != _U0
     up = (_cvt64((w & _U(0x7FFFFFFFFFFFFFFF)) >> _S10) + 0.5) * 2.0**-54
-    v = p[k] + up * p[k + 3]
-    if v < p[k + 2]:
-        z = p[k + 7] * _ndtri_tail64(p[k + 4] + _log64(p[k + 5] + p[k + 6] * up))
+    v = (p[14] if bit else p[6]) + up * (p[17] if bit else p[9])
+    sgn = p[21] if bit else p[13]
+    if v < (p[16] if bit else p[8]):
+        ld = p[18] if bit else p[10]
+        tau = p[19] if bit else p[11]
+        dirn = p[20] if bit else p[12]
+        z = sgn * _ndtri_tail64(ld + _log64(tau + dirn * up))
     else:
-        z = p[k + 7] * _ndtri_centre64(v - p[k + 1])
+        z = sgn * _ndtri_centre64(v - (p[15] if bit else p[7]))
     z = p[0] if z < p[0] else z
     z = p[1] if z > p[1] else z
     y = p[2] + p[3] * z
@@ -413,29 +423,30 @@ def _trunc64(w, p):
 # ---- float32 -> float16 / bfloat16 bits (csrc/halfconv.h) -------------------------------------
 
 
+# The subnormal range of float16 by one float32 addition: |v| + 0.5 puts the 10 bits of the
+# float16 subnormal at the bottom of the float32 mantissa, rounded to nearest even by the
+# addition itself (F. Giesen's float_to_half_fast3_rtne). Every branch of csrc/halfconv.h is a
+# select here, so the loop vectorizes; the results are the same for every float32 input
+# (both round to nearest even; NaN gives 0x7e00), checked over all 2**32 inputs by
+# tests/test_numba.py::test_half_conversion_exhaustive.
+F_DENORM_MAGIC = np.float32(0.5)  # bits (126 << 23): ((127 - 15) + (23 - 10) + 1) << 23
+_U_DENORM_MAGIC = _U(126 << 23)
+
+
 @njit(**_JIT)
 def _half_bits(v):
     x = _U(_f32_bits(v))
     sign = (x >> _S16) & _U(0x8000)
     x &= _U(0x7FFFFFFF)
-    if x > _U(0x7F800000):
-        return sign | _U(0x7E00)
-    if x >= _U(0x477FF000):
-        return sign | _U(0x7C00)
-    if x < _U(0x38800000):
-        if x < _U(0x33000000):
-            return sign
-        e = x >> _S23
-        m = (x & _U(0x007FFFFF)) | _U(0x00800000)
-        shift = _U(126) - e
-        kept = m >> shift
-        rem = m & ((_U1 << shift) - _U1)
-        half = _U1 << (shift - _U1)
-        up = _U1 if (rem > half or (rem == half and (kept & _U1) != _U0)) else _U0
-        return sign | (kept + up)
-    x -= _U(0x38000000)
-    x += _U(0x0FFF) + ((x >> _S13) & _U1)
-    return sign | (x >> _S13)
+    # normal float16 range: rebias the exponent, round to nearest even on bit 13
+    nrm = x - _U(0x38000000)
+    nrm = (nrm + _U(0x0FFF) + ((nrm >> _S13) & _U1)) >> _S13
+    # subnormal (and zero) range
+    sub = _U(_f32_bits(_bits_f32(np.uint32(x)) + F_DENORM_MAGIC)) - _U_DENORM_MAGIC
+    r = sub if x < _U(0x38800000) else nrm
+    r = _U(0x7C00) if x >= _U(0x477FF000) else r
+    r = _U(0x7E00) if x > _U(0x7F800000) else r
+    return sign | (r & _U(0xFFFF))
 
 
 @njit(**_JIT)
@@ -636,8 +647,9 @@ def _run64(out, a, shape, est, p, lo, hi):
 def _run_const(out, a, shape, est, value, lo, hi):
     """value (out's dtype: the bits of the output value) into elements [lo, hi)."""
     if a[A_CONTIG] != _U0:
-        for i in range(lo, hi):
-            out[i] = value
+        o = out[lo:hi]
+        for i in range(hi - lo):
+            o[i] = value
         return
     idx = np.zeros(shape.size, np.int64)
     pos = _cursor_at(idx, shape, est, np.int64(a[A_BASE]), lo)

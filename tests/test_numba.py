@@ -206,20 +206,66 @@ def test_kat_numba(ctr, key, expected):
     assert tuple(int(v) for v in out) == expected
 
 
-def test_half_conversion_matches_numpy():
-    """float32 -> float16 bits (RNE, subnormals, overflow, NaN) against NumPy's conversion."""
+@numba.njit(cache=False)
+def _half_reference(x):
+    """csrc/halfconv.h's float_to_half, branch for branch, on the bits x of a float32."""
+    u = np.uint64
+    sign = (x >> u(16)) & u(0x8000)
+    x &= u(0x7FFFFFFF)
+    if x > u(0x7F800000):
+        return sign | u(0x7E00)
+    if x >= u(0x477FF000):
+        return sign | u(0x7C00)
+    if x < u(0x38800000):
+        if x < u(0x33000000):
+            return sign
+        e = x >> u(23)
+        m = (x & u(0x007FFFFF)) | u(0x00800000)
+        shift = u(126) - e
+        kept = m >> shift
+        rem = m & ((u(1) << shift) - u(1))
+        half = u(1) << (shift - u(1))
+        up = u(1) if (rem > half or (rem == half and (kept & u(1)) != u(0))) else u(0)
+        return sign | (kept + up)
+    x -= u(0x38000000)
+    x += u(0x0FFF) + ((x >> u(13)) & u(1))
+    return sign | (x >> u(13))
+
+
+@numba.njit(parallel=True, cache=False)
+def _half_mismatches(lo, hi, chunks):
+    bad = 0
+    step = (hi - lo + chunks - 1) // chunks
+    for c in numba.prange(chunks):
+        for b in range(lo + c * step, min(hi, lo + (c + 1) * step)):
+            w = np.uint32(b)
+            if N._half_bits(N._bits_f32(w)) != _half_reference(np.uint64(w)):
+                bad += 1
+    return bad
+
+
+@pytest.mark.slow
+def test_half_conversion_exhaustive():
+    """Numba's select-only float32 -> float16 equals halfconv.h's for all 2**32 inputs."""
+    assert _half_mismatches(0, 2**32, 64) == 0
+
+
+def test_half_conversion_samples():
+    """... and agrees with NumPy's conversion (RNE, subnormals, overflow) off NaN."""
     rng = np.random.default_rng(0)
-    x = np.concatenate([
-        rng.integers(0, 2**32, 200_000, dtype=np.uint64).astype(np.uint32).view(np.float32),
-        np.float32([0.0, -0.0, 65504.0, 65519.99, 65520.0, 2.0**-24, 2.0**-25, 2.0**-25 * 1.5,
-                    2.0**-14, np.inf, -np.inf, 1e-8, 3e-5, -6.1e-5]),
-    ])
+    bits = np.concatenate([rng.integers(0, 2**32, 20_000, dtype=np.uint64).astype(np.uint32),
+                           np.float32([0.0, -0.0, 65504.0, 65519.99, 65520.0, 2.0**-24,
+                                       2.0**-25, 2.0**-25 * 1.5, 2.0**-14, np.inf, -np.inf,
+                                       1e-8, 3e-5, -6.1e-5]).view(np.uint32)])
+    x = bits.view(np.float32)
     x = x[~np.isnan(x)]
-    got = np.array([N._half_bits(v) for v in x[:20_000]] +
-                   [N._half_bits(v) for v in x[-14:]], np.uint16)
+    got = np.array([N._half_bits(v) for v in x], np.uint16)
     with np.errstate(over="ignore"):
-        want = np.concatenate([x[:20_000], x[-14:]]).astype(np.float16).view(np.uint16)
+        want = x.astype(np.float16).view(np.uint16)
     assert np.array_equal(got, want)
+    assert _half_mismatches(0x33000000 - 5, 0x38800000 + 5, 4) == 0  # every subnormal input
+    assert _half_mismatches(0x477FF000 - 5000, 0x477FF000 + 5000, 4) == 0  # overflow edge
+    assert _half_mismatches(0x7F800000 - 5000, 0x7F800000 + 5000, 4) == 0  # inf, NaN
 
 
 # ---- threads ---------------------------------------------------------------------------------
