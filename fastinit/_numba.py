@@ -18,6 +18,7 @@ Only :func:`fill` is meant to be called (by ``fastinit._backend``), with validat
 
 from __future__ import annotations
 
+import struct
 import threading
 from typing import Sequence
 
@@ -743,7 +744,8 @@ _PARAMS: dict = {}
 def _params(kind: int, params: Sequence[float], compute_isz: int) -> np.ndarray:
     """The parameters as the kernels take them: each float64 rounded to nearest in the compute
     type (csrc/kernels.h), zero-padded to 22; cached (calls repeat the same few)."""
-    key = (kind, compute_isz, tuple(params))
+    # bytes, not the floats: 0.0 == -0.0 as a key, and the sign of a mean can show in the bits
+    key = (kind, compute_isz, struct.pack(f"{len(params)}d", *params))
     p = _PARAMS.get(key)
     if p is None:
         p = np.zeros(22, np.float32 if compute_isz == 4 else np.float64)
