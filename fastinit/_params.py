@@ -40,12 +40,17 @@ def _step(x: np.ndarray, up: bool) -> np.ndarray:
     return np.nextafter(x, target)
 
 
-@functools.lru_cache(maxsize=256)
 def nearest_value(value: float, dt: np.dtype) -> float:
     """value rounded once to nearest (ties to even) in dt, as a float (exact).
 
     NumPy's float64 -> bfloat16 cast goes through float32 (two roundings), so 16-bit results
     are corrected against their neighbours."""
+    # The cache key carries the sign: 0.0 == -0.0 (same hash), and -0.0 must stay -0.0.
+    return _nearest_value(value, math.copysign(1.0, value), dt)
+
+
+@functools.lru_cache(maxsize=256)
+def _nearest_value(value: float, sign: float, dt: np.dtype) -> float:
     x = np.array(value, dtype=np.float64).astype(dt)
     if dt.itemsize != 2:
         return float(x)

@@ -52,13 +52,19 @@ _NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
 
 
 def _uniform_into(arr: np.ndarray, low: float, high: float, seed: Seed, scheme: str) -> None:
-    lo, hi = _uniform_bounds(low, high, arr.dtype, scheme)
+    lo, hi = _uniform_bounds(low, high, arr.dtype, scheme, _signs(low, high))
     s, k = _resolve(seed)
     B.fill(B.SCHEME_UNIFORM, arr, s, k, [lo, hi])
 
 
+def _signs(*values: float) -> tuple[float, ...]:
+    """Part of a cache key: 0.0 == -0.0 (same hash), but a signed zero can show in the bits."""
+    return tuple(math.copysign(1.0, v) for v in values)
+
+
 @functools.lru_cache(maxsize=256)
-def _uniform_bounds(low: float, high: float, dt: np.dtype, scheme: str) -> tuple[float, float]:
+def _uniform_bounds(low: float, high: float, dt: np.dtype, scheme: str,
+                    signs: tuple[float, ...] = ()) -> tuple[float, float]:
     m = dtype_max(dt)
     for name, v in (("low", low), ("high", high)):
         if abs(v) > m:
@@ -117,11 +123,13 @@ def _trunc_normal_into(arr: np.ndarray, mean: float, std: float, a: float, b: fl
         lo_, hi_ = inward_bounds(lo, hi, dt)
         B.fill(B.SCHEME_CONSTANT, arr, s, k, [min(max(nearest_value(mean, dt), lo_), hi_)])
         return
-    B.fill(B.SCHEME_TRUNC_NORMAL, arr, s, k, _trunc_params(mean, std, a, b, dt))
+    B.fill(B.SCHEME_TRUNC_NORMAL, arr, s, k, _trunc_params(mean, std, a, b, dt,
+                                                           _signs(mean, a, b)))
 
 
 @functools.lru_cache(maxsize=256)
-def _trunc_params(mean: float, std: float, a: float, b: float, dt: np.dtype) -> list[float]:
+def _trunc_params(mean: float, std: float, a: float, b: float, dt: np.dtype,
+                  signs: tuple[float, ...] = ()) -> list[float]:
     return trunc_normal_params(trunc_normal_constants(mean, std, a, b, dt))
 
 
