@@ -24,7 +24,6 @@ from typing import Sequence
 
 import numba
 import numpy as np
-from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
