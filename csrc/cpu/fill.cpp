@@ -249,8 +249,17 @@ void fill_constant(const array_view& a, Bits value, int nthreads) {
   if (is_c_contiguous(a)) {
     Bits* p = reinterpret_cast<Bits*>(a.data);
     const bool nt = n * static_cast<int64_t>(sizeof(Bits)) >= kStreamingBytes;
+    const simd_kind path = simd_path();
+    alignas(64) unsigned char pattern[64];
+    for (size_t k = 0; k < 64; k += sizeof(Bits)) std::memcpy(pattern + k, &value, sizeof(Bits));
     parallel_over(n, nthreads, [&](int64_t b, int64_t e) {
-      if (nt) {
+      char* start = reinterpret_cast<char*>(p + b);
+      const int64_t bytes = (e - b) * static_cast<int64_t>(sizeof(Bits));
+      if (path == simd_kind::avx512) {
+        avx512::fill_pattern(start, bytes, pattern, nt);
+      } else if (path == simd_kind::avx2) {
+        avx2::fill_pattern(start, bytes, pattern, nt);
+      } else if (nt) {
         stream_fill(p + b, e - b, value);
       } else {
         std::fill(p + b, p + e, value);

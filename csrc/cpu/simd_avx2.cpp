@@ -248,6 +248,24 @@ bool supported() {
 
 void store_fence() { _mm_sfence(); }
 
+void fill_pattern(char* p, int64_t nbytes, const unsigned char* pattern, bool nt) {
+  // The pattern repeats every element, and p is element-aligned, so byte k of any 64-byte
+  // window starting at address a is pattern[(a + k) % 64].
+  const int64_t head = std::min<int64_t>(nbytes, (64 - static_cast<int64_t>(reinterpret_cast<uintptr_t>(p) & 63)) & 63);
+  std::memcpy(p, pattern + (reinterpret_cast<uintptr_t>(p) & 63), static_cast<size_t>(head));
+  char* q = p + head;
+  int64_t left = nbytes - head;
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pattern));
+  if (nt) {
+    for (; left >= 64; left -= 64, q += 64) { _mm256_stream_si256(reinterpret_cast<__m256i*>(q), v); _mm256_stream_si256(reinterpret_cast<__m256i*>(q + 32), v); };
+  } else {
+    for (; left >= 64; left -= 64, q += 64) { _mm256_store_si256(reinterpret_cast<__m256i*>(q), v); _mm256_store_si256(reinterpret_cast<__m256i*>(q + 32), v); };
+  }
+  std::memcpy(q, pattern, static_cast<size_t>(left));
+  if (nt) _mm_sfence();
+}
+
+
 void store_half(const float* src, int64_t n, uint16_t* dst) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {

@@ -3,6 +3,7 @@
 // the Philox rounds, 128-bit-lane shuffles for the transposes, native compress for the tails.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "simd_impl.h"
@@ -195,6 +196,24 @@ bool supported() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+}
+
+
+void fill_pattern(char* p, int64_t nbytes, const unsigned char* pattern, bool nt) {
+  // The pattern repeats every element, and p is element-aligned, so byte k of any 64-byte
+  // window starting at address a is pattern[(a + k) % 64].
+  const int64_t head = std::min<int64_t>(nbytes, (64 - static_cast<int64_t>(reinterpret_cast<uintptr_t>(p) & 63)) & 63);
+  std::memcpy(p, pattern + (reinterpret_cast<uintptr_t>(p) & 63), static_cast<size_t>(head));
+  char* q = p + head;
+  int64_t left = nbytes - head;
+  const __m512i v = _mm512_loadu_si512(reinterpret_cast<const __m512i*>(pattern));
+  if (nt) {
+    for (; left >= 64; left -= 64, q += 64) _mm512_stream_si512(reinterpret_cast<__m512i*>(q), v);
+  } else {
+    for (; left >= 64; left -= 64, q += 64) _mm512_store_si512(reinterpret_cast<__m512i*>(q), v);
+  }
+  std::memcpy(q, pattern, static_cast<size_t>(left));
+  if (nt) _mm_sfence();
 }
 
 }  // namespace avx512
