@@ -256,6 +256,81 @@ def _trunc32(w, p):
     return p[5] if y > p[5] else y
 
 
+# The truncated normal in pieces, for tiles (see _trunc_tile): the centre of every element (a
+# loop LLVM vectorizes), then the tail elements only, compacted, then the far tail, compacted
+# again. The same operations as _trunc32, so the same values.
+
+
+@njit(**_JIT)
+def _tail_x32(lg):
+    """x of _ndtri_tail32 for t = sqrt(-lg) <= 27, both rational pieces, chosen by a select."""
+    t = np.sqrt(-lg)
+    r = t - F_CONST2
+    a = F_C3_
+    a = a * r + F_C2_
+    a = a * r + F_C1_
+    a = a * r + F_C0_
+    b = F_D2
+    b = b * r + F_D1
+    b = b * r + F_ONE
+    r2 = t - F_FIVE
+    e = F_E3
+    e = e * r2 + F_E2
+    e = e * r2 + F_E1
+    e = e * r2 + F_E0
+    d = F_F2
+    d = d * r2 + F_F1
+    d = d * r2 + F_ONE
+    return e / d if t > F_FIVE else a / b
+
+
+@njit(**_JIT)
+def _finish32(z, p):
+    z = p[0] if z < p[0] else z
+    z = p[1] if z > p[1] else z
+    y = p[2] + p[3] * z
+    y = p[4] if y < p[4] else y
+    return p[5] if y > p[5] else y
+
+
+@njit(**_JIT)
+def _trunc_tile32(ws, m, p, vals, flags, tidx, lgs, xs):
+    """vals[i] = _trunc32(ws[i], p) for i < m."""
+    for i in range(m):  # the centre, every element; tail elements marked
+        w = _U(ws[i])
+        bit = (w >> _S31) != _U0
+        up = (_cvt32(w & _U(0x7FFFFFFF)) + F_HALF) * F_2M32
+        v = (p[14] if bit else p[6]) + up * (p[17] if bit else p[9])
+        flags[i] = v < (p[16] if bit else p[8])
+        sgn = p[21] if bit else p[13]
+        vals[i] = _finish32(sgn * _ndtri_centre32(v - (p[15] if bit else p[7])), p)
+    nt = 0
+    for i in range(m):
+        if flags[i]:
+            tidx[nt] = i
+            nt += 1
+    for k in range(nt):  # the tail elements
+        w = _U(ws[tidx[k]])
+        bit = (w >> _S31) != _U0
+        up = (_cvt32(w & _U(0x7FFFFFFF)) + F_HALF) * F_2M32
+        lg = (p[18] if bit else p[10]) + _log32((p[19] if bit else p[11]) +
+                                                (p[20] if bit else p[12]) * up)
+        lgs[k] = lg
+        xs[k] = _tail_x32(lg)
+    nf = 0
+    for k in range(nt):  # the far tail (p < e**-729), rare
+        if np.sqrt(-lgs[k]) > F_27:
+            tidx[m + nf] = k
+            nf += 1
+    for q in range(nf):
+        k = tidx[m + q]
+        xs[k] = _far_tail32(lgs[k])
+    for k in range(nt):
+        i = tidx[k]
+        sgn = p[21] if (_U(ws[i]) >> _S31) != _U0 else p[13]
+        vals[i] = _finish32(sgn * -xs[k], p)
+
+
 # ---- float64 transforms ------------------------------------------------------------------------
 
 
@@ -420,6 +495,94 @@ def _trunc64(w, p):
     return p[5] if y > p[5] else y
 
 
+@njit(**_JIT)
+def _tail_x64(lg):
+    t = np.sqrt(-lg)
+    r = t - 1.6
+    a = 7.74545014278341407640e-04
+    a = a * r + 2.27238449892691845833e-02
+    a = a * r + 2.41780725177450611770e-01
+    a = a * r + 1.27045825245236838258e+00
+    a = a * r + 3.64784832476320460504e+00
+    a = a * r + 5.76949722146069140550e+00
+    a = a * r + 4.63033784615654529590e+00
+    a = a * r + 1.42343711074968357734e+00
+    b = 1.05075007164441684324e-09
+    b = b * r + 5.47593808499534494600e-04
+    b = b * r + 1.51986665636164571966e-02
+    b = b * r + 1.48103976427480074590e-01
+    b = b * r + 6.89767334985100004550e-01
+    b = b * r + 1.67638483018380384940e+00
+    b = b * r + 2.05319162663775882187e+00
+    b = b * r + 1.0
+    r2 = t - 5.0
+    e = 2.01033439929228813265e-07
+    e = e * r2 + 2.71155556874348757815e-05
+    e = e * r2 + 1.24266094738807843860e-03
+    e = e * r2 + 2.65321895265761230930e-02
+    e = e * r2 + 2.96560571828504891230e-01
+    e = e * r2 + 1.78482653991729133580e+00
+    e = e * r2 + 5.46378491116411436990e+00
+    e = e * r2 + 6.65790464350110377720e+00
+    d = 2.04426310338993978564e-15
+    d = d * r2 + 1.42151175831644588870e-07
+    d = d * r2 + 1.84631831751005468180e-05
+    d = d * r2 + 7.86869131145613259100e-04
+    d = d * r2 + 1.48753612908506148525e-02
+    d = d * r2 + 1.36929880922735805310e-01
+    d = d * r2 + 5.99832206555887937690e-01
+    d = d * r2 + 1.0
+    return e / d if t > 5.0 else a / b
+
+
+@njit(**_JIT)
+def _finish64(z, p):
+    z = p[0] if z < p[0] else z
+    z = p[1] if z > p[1] else z
+    y = p[2] + p[3] * z
+    y = p[4] if y < p[4] else y
+    return p[5] if y > p[5] else y
+
+
+@njit(**_JIT)
+def _trunc_tile64(ws, m, p, vals, flags, tidx, lgs, xs):
+    """vals[i] = _trunc64(w64(i), p) for i < m (ws: the words, two per element)."""
+    for i in range(m):
+        w = _U(ws[2 * i]) | (_U(ws[2 * i + 1]) << _S32)
+        bit = (w >> _S63) != _U0
+        up = (_cvt64((w & _U(0x7FFFFFFFFFFFFFFF)) >> _S10) + 0.5) * 2.0**-54
+        v = (p[14] if bit else p[6]) + up * (p[17] if bit else p[9])
+        flags[i] = v < (p[16] if bit else p[8])
+        sgn = p[21] if bit else p[13]
+        vals[i] = _finish64(sgn * _ndtri_centre64(v - (p[15] if bit else p[7])), p)
+    nt = 0
+    for i in range(m):
+        if flags[i]:
+            tidx[nt] = i
+            nt += 1
+    for k in range(nt):
+        i = tidx[k]
+        w = _U(ws[2 * i]) | (_U(ws[2 * i + 1]) << _S32)
+        bit = (w >> _S63) != _U0
+        up = (_cvt64((w & _U(0x7FFFFFFFFFFFFFFF)) >> _S10) + 0.5) * 2.0**-54
+        lg = (p[18] if bit else p[10]) + _log64((p[19] if bit else p[11]) +
+                                                (p[20] if bit else p[12]) * up)
+        lgs[k] = lg
+        xs[k] = _tail_x64(lg)
+    nf = 0
+    for k in range(nt):
+        if np.sqrt(-lgs[k]) > 27.0:
+            tidx[m + nf] = k
+            nf += 1
+    for q in range(nf):
+        k = tidx[m + q]
+        xs[k] = _far_tail64(lgs[k])
+    for k in range(nt):
+        i = tidx[k]
+        sgn = p[21] if (_U(ws[2 * i + 1]) >> _S31) != _U0 else p[13]
+        vals[i] = _finish64(sgn * -xs[k], p)
+
+
 # ---- float32 -> float16 / bfloat16 bits (csrc/halfconv.h) -------------------------------------
 
 
@@ -556,6 +719,11 @@ def _run32(out, a, shape, est, p, lo, hi):
     k0, k1, stream, extra = a[A_K0], a[A_K1], a[A_STREAM], a[A_EXTRA]
     words = np.empty(_TILE + 8, np.uint32)
     vals = np.empty(_TILE + 8, np.float32)
+    # truncated-normal scratch (small; allocated for every scheme to keep one code path)
+    flags = np.empty(_TILE, np.bool_)
+    tidx = np.empty(2 * _TILE, np.int64)
+    lgs = np.empty(_TILE, np.float32)
+    xs = np.empty(_TILE, np.float32)
     idx = np.zeros(shape.size, np.int64)
     pos = 0 if contig else _cursor_at(idx, shape, est, np.int64(a[A_BASE]), lo)
     plo, phi = p[0], p[1]
@@ -592,9 +760,7 @@ def _run32(out, a, shape, est, p, lo, hi):
                 vals[2 * j + 1] = mean + std * z1
             voff = off
         else:
-            ws = words[off:off + m]
-            for i in range(m):
-                vals[i] = _trunc32(_U(ws[i]), p)
+            _trunc_tile32(words[off:off + m], m, p, vals, flags, tidx, lgs, xs)
             voff = 0
         pos = _store32(out, outk, vals, voff, m, contig, i0, idx, shape, est, pos)
 
@@ -608,6 +774,10 @@ def _run64(out, a, shape, est, p, lo, hi):
     k0, k1, stream, extra = a[A_K0], a[A_K1], a[A_STREAM], a[A_EXTRA]
     words = np.empty(2 * _TILE + 8, np.uint32)
     vals = np.empty(_TILE + 8, np.float64)
+    flags = np.empty(_TILE, np.bool_)
+    tidx = np.empty(2 * _TILE, np.int64)
+    lgs64 = np.empty(_TILE, np.float64)
+    xs64 = np.empty(_TILE, np.float64)
     idx = np.zeros(shape.size, np.int64)
     pos = 0 if contig else _cursor_at(idx, shape, est, np.int64(a[A_BASE]), lo)
     plo, phi = p[0], p[1]
@@ -636,9 +806,7 @@ def _run64(out, a, shape, est, p, lo, hi):
                 vals[2 * j + 1] = mean + std * z1
             voff = off
         else:
-            for i in range(m):
-                w = _U(ws[2 * i]) | (_U(ws[2 * i + 1]) << _S32)
-                vals[i] = _trunc64(w, p)
+            _trunc_tile64(ws, m, p, vals, flags, tidx, lgs64, xs64)
             voff = 0
         pos = _store_plain(out, vals, voff, m, contig, i0, idx, shape, est, pos)
 
