@@ -294,7 +294,7 @@ def _finish32(z, p):
 
 
 @njit(**_JIT)
-def _trunc_tile32(ws, m, p, vals, flags, tidx, lgs, xs):
+def _trunc_tile32(ws, m, p, vals, flags, tidx, cw, lgs, xs):
     """vals[i] = _trunc32(ws[i], p) for i < m."""
     for i in range(m):  # the centre, every element; tail elements marked
         w = _U(ws[i])
@@ -305,12 +305,13 @@ def _trunc_tile32(ws, m, p, vals, flags, tidx, lgs, xs):
         sgn = p[21] if bit else p[13]
         vals[i] = _finish32(sgn * _ndtri_centre32(v - (p[15] if bit else p[7])), p)
     nt = 0
-    for i in range(m):
-        if flags[i]:
+    for i in range(m):  # compaction: the tail elements' words, contiguous (so the next loop
+        if flags[i]:    # vectorizes, without gathers)
             tidx[nt] = i
+            cw[nt] = ws[i]
             nt += 1
     for k in range(nt):  # the tail elements
-        w = _U(ws[tidx[k]])
+        w = _U(cw[k])
         bit = (w >> _S31) != _U0
         up = (_cvt32(w & _U(0x7FFFFFFF)) + F_HALF) * F_2M32
         lg = (p[18] if bit else p[10]) + _log32((p[19] if bit else p[11]) +
@@ -545,7 +546,7 @@ def _finish64(z, p):
 
 
 @njit(**_JIT)
-def _trunc_tile64(ws, m, p, vals, flags, tidx, lgs, xs):
+def _trunc_tile64(ws, m, p, vals, flags, tidx, cw, lgs, xs):
     """vals[i] = _trunc64(w64(i), p) for i < m (ws: the words, two per element)."""
     for i in range(m):
         w = _U(ws[2 * i]) | (_U(ws[2 * i + 1]) << _S32)
@@ -559,10 +560,10 @@ def _trunc_tile64(ws, m, p, vals, flags, tidx, lgs, xs):
     for i in range(m):
         if flags[i]:
             tidx[nt] = i
+            cw[nt] = _U(ws[2 * i]) | (_U(ws[2 * i + 1]) << _S32)
             nt += 1
     for k in range(nt):
-        i = tidx[k]
-        w = _U(ws[2 * i]) | (_U(ws[2 * i + 1]) << _S32)
+        w = cw[k]
         bit = (w >> _S63) != _U0
         up = (_cvt64((w & _U(0x7FFFFFFFFFFFFFFF)) >> _S10) + 0.5) * 2.0**-54
         lg = (p[18] if bit else p[10]) + _log64((p[19] if bit else p[11]) +
@@ -722,6 +723,7 @@ def _run32(out, a, shape, est, p, lo, hi):
     # truncated-normal scratch (small; allocated for every scheme to keep one code path)
     flags = np.empty(_TILE, np.bool_)
     tidx = np.empty(2 * _TILE, np.int64)
+    cw = np.empty(_TILE, np.uint32)
     lgs = np.empty(_TILE, np.float32)
     xs = np.empty(_TILE, np.float32)
     idx = np.zeros(shape.size, np.int64)
@@ -760,7 +762,7 @@ def _run32(out, a, shape, est, p, lo, hi):
                 vals[2 * j + 1] = mean + std * z1
             voff = off
         else:
-            _trunc_tile32(words[off:off + m], m, p, vals, flags, tidx, lgs, xs)
+            _trunc_tile32(words[off:off + m], m, p, vals, flags, tidx, cw, lgs, xs)
             voff = 0
         pos = _store32(out, outk, vals, voff, m, contig, i0, idx, shape, est, pos)
 
@@ -776,6 +778,7 @@ def _run64(out, a, shape, est, p, lo, hi):
     vals = np.empty(_TILE + 8, np.float64)
     flags = np.empty(_TILE, np.bool_)
     tidx = np.empty(2 * _TILE, np.int64)
+    cw64 = np.empty(_TILE, np.uint64)
     lgs64 = np.empty(_TILE, np.float64)
     xs64 = np.empty(_TILE, np.float64)
     idx = np.zeros(shape.size, np.int64)
@@ -806,7 +809,7 @@ def _run64(out, a, shape, est, p, lo, hi):
                 vals[2 * j + 1] = mean + std * z1
             voff = off
         else:
-            _trunc_tile64(ws, m, p, vals, flags, tidx, lgs64, xs64)
+            _trunc_tile64(ws, m, p, vals, flags, tidx, cw64, lgs64, xs64)
             voff = 0
         pos = _store_plain(out, vals, voff, m, contig, i0, idx, shape, est, pos)
 
