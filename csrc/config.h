@@ -8,8 +8,9 @@
 #define FASTINIT_HD inline
 #endif
 
-// Feature flags are always defined, as 0 or 1.
-#if defined(__CUDACC__)
+// Feature flags are always defined, as 0 or 1. FASTINIT_DEVICE is 1 in nvcc's device pass
+// only (device intrinsics), 0 in every host compilation, nvcc's host pass included.
+#if defined(__CUDA_ARCH__)
 #define FASTINIT_DEVICE 1
 #else
 #define FASTINIT_DEVICE 0

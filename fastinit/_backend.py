@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._device import DeviceArray, device_fill
 from ._dtypes import dtype_code
 
 try:  # import_module, not "from . import": its error says why (no "circular import" guess)
@@ -145,8 +146,12 @@ def _select_at_import() -> None:
 
 def fill(kind: int, arr: np.ndarray, seed: int, stream: int, params: Sequence[float], *,
          extra: int = 0, first: int = 0) -> None:
-    """Write scheme `kind` into `arr` (a validated, writable, aligned, native array)."""
+    """Write scheme `kind` into `arr` (a validated, writable, aligned, native array, or a
+    validated GPU array: fastinit._device.DeviceArray)."""
     if arr.size == 0:
+        return
+    if type(arr) is DeviceArray:
+        device_fill(kind, arr, seed, stream, params, extra=extra, first=first)
         return
     if _active == "core":
         _core.fill(kind, dtype_code(arr.dtype), arr, seed, stream, extra, first, params)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, Union
 import numpy as np
 
 from . import _backend as B
+from ._device import DeviceArray, as_device_array, cupy_view
 from ._dtypes import compute_dtype, dtype_max, dtype_name
 from ._fans import calculate_gain, compute_fans
 from ._generator import Generator, resolve_seed
@@ -131,6 +132,22 @@ def _trunc_normal_into(arr: np.ndarray, mean: float, std: float, a: float, b: fl
 def _trunc_params(mean: float, std: float, a: float, b: float, dt: np.dtype,
                   signs: tuple[float, ...] = ()) -> list[float]:
     return trunc_normal_params(trunc_normal_constants(mean, std, a, b, dt))
+
+
+def _writable_view(arr: Any, scheme: str) -> tuple[Any, Any]:
+    """(array to index, its array module): the NumPy array itself, or a CuPy view of a GPU
+    array (for the schemes that index or factorize, not only stream)."""
+    if isinstance(arr, DeviceArray):
+        view = cupy_view(arr, scheme)
+        import cupy
+
+        return view, cupy
+    return arr, np
+
+
+def _fill_target(a: Any) -> Any:
+    """What B.fill takes for a temporary of the array module: itself, or a DeviceArray."""
+    return a if isinstance(a, np.ndarray) else as_device_array(a, "temporary")
 
 
 def _std(value: Any, name: str) -> float:
@@ -635,16 +652,17 @@ def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike
         return ret
     rows = arr.shape[0]
     cols = arr.size // rows
-    flat = np.empty((rows, cols), np.float64)
-    B.fill(B.SCHEME_NORMAL, flat, s, k, [0.0, 1.0])
+    target, xp = _writable_view(arr, "orthogonal")
+    flat = xp.empty((rows, cols), xp.float64)
+    B.fill(B.SCHEME_NORMAL, _fill_target(flat), s, k, [0.0, 1.0])
     if rows < cols:
         flat = flat.T
-    q, r = np.linalg.qr(flat)
-    q *= np.sign(np.diag(r))
+    q, r = xp.linalg.qr(flat)
+    q *= xp.sign(xp.diag(r))
     if rows < cols:
         q = q.T
     q *= g
-    arr[...] = q.reshape(arr.shape)
+    target[...] = q.reshape(arr.shape)
     return ret
 
 
@@ -688,10 +706,11 @@ def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
     rows, cols = arr.shape
     n_zeros = math.ceil(sp * rows)
     if n_zeros:
-        keys = np.empty((rows, cols), np.uint32)
-        B.fill(B.SCHEME_RAW, keys, seed_pair[0], seed_pair[1], [], extra=1)
-        zero_rows = np.argsort(keys, axis=0, kind="stable")[:n_zeros]
-        arr[zero_rows, np.arange(cols)[None, :]] = 0
+        target, xp = _writable_view(arr, "sparse")
+        keys = xp.empty((rows, cols), xp.uint32)
+        B.fill(B.SCHEME_RAW, _fill_target(keys), seed_pair[0], seed_pair[1], [], extra=1)
+        zero_rows = xp.argsort(keys, axis=0, kind="stable")[:n_zeros]
+        target[zero_rows, xp.arange(cols)[None, :]] = 0
     return ret
 
 
@@ -722,7 +741,9 @@ def eye(out: A, *, dtype: DTypeLike = None) -> A:
     check_ndim(arr, "eye", allowed=(2,))
     B.fill(B.SCHEME_CONSTANT, arr, 0, 0, [0.0])
     n = min(arr.shape)
-    arr[np.arange(n), np.arange(n)] = 1
+    if n:
+        target, xp = _writable_view(arr, "eye")
+        target[xp.arange(n), xp.arange(n)] = 1
     return ret
 
 
@@ -769,9 +790,10 @@ def dirac(out: A, groups: int = 1, *, dtype: DTypeLike = None) -> A:
     per_group = arr.shape[0] // groups
     n = min(per_group, arr.shape[1])
     centre = tuple(d // 2 for d in arr.shape[2:])
-    d = np.arange(n)
+    target, xp = _writable_view(arr, "dirac")
+    d = xp.arange(n)
     for g in range(int(groups)):
-        arr[(g * per_group + d, d) + centre] = 1
+        target[(g * per_group + d, d) + centre] = 1
     return ret
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._device import as_device_array, is_device_array
 from ._dtypes import BFLOAT16, FLOAT_DTYPES, dtype_name, resolve_dtype
 
 __all__ = ["as_output", "real", "choice", "check_ndim", "check_shape"]
@@ -34,8 +35,9 @@ def _view_writable(out: Any, name: str) -> np.ndarray:
             memoryview(out)
         except TypeError:
             raise TypeError(
-                f"{name} must be a NumPy array, an object exposing __array_interface__ or the "
-                f"buffer protocol, or a shape (tuple or int); got {_describe(out)}") from None
+                f"{name} must be a NumPy array, an object exposing __array_interface__, "
+                f"__cuda_array_interface__ or the buffer protocol, or a shape (tuple or int); "
+                f"got {_describe(out)}") from None
     try:
         arr = np.asarray(out)
     except Exception as exc:  # an exotic buffer format NumPy cannot view
@@ -82,6 +84,11 @@ def as_output(out: Any, dtype: Any, name: str = "out", *,
     if type(out) is np.ndarray and dtype is None:
         check_array(out, name, raw=raw)
         return out, out
+    if is_device_array(out):  # a GPU array: filled in place by fastinit._cuda
+        if dtype is not None:
+            raise TypeError(f"dtype= is only for the allocating form (a shape in place of "
+                            f"{name}); {name} already has a dtype")
+        return as_device_array(out, name, raw=raw), out
     if isinstance(out, (tuple, int, np.integer)) and not isinstance(out, bool):
         shape = check_shape(out, name)
         if raw:

@@ -186,8 +186,8 @@ NOT_ARRAYS = {
     "float": 1.5,
     "dict": {"shape": (6, 4)},
 }
-OUT_KIND = r"out must be a NumPy array, an object exposing __array_interface__ or the buffer " \
-           r"protocol, or a shape"
+OUT_KIND = r"out must be a NumPy array, an object exposing __array_interface__, " \
+           r"__cuda_array_interface__ or the buffer protocol, or a shape"
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=repr)

@@ -1,0 +1,171 @@
+"""GPU arrays (``__cuda_array_interface__``): validation and clear errors everywhere; bit
+equality with the CPU core where a CUDA device and CuPy (or PyTorch with CUDA) are present.
+Every GPU test skips cleanly without a GPU (CI has none)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import _device
+
+
+def _cuda_devices() -> int:
+    try:
+        import fastinit._cuda as cu
+    except ImportError:
+        return 0
+    return cu.device_count()
+
+
+HAVE_GPU = _cuda_devices() > 0
+
+
+class FakeDeviceArray:
+    """Exposes a __cuda_array_interface__ over host memory: never written (no GPU is used),
+    only validated."""
+
+    def __init__(self, shape=(4, 4), typestr="<f4", strides=None, readonly=False, offset=0,
+                 stream=None):
+        self.backing = np.zeros(64, np.float64)
+        iface = {"shape": shape, "typestr": typestr, "strides": strides,
+                 "data": (self.backing.ctypes.data + offset, readonly), "version": 3}
+        if stream is not None:
+            iface["stream"] = stream
+        self.__cuda_array_interface__ = iface
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"readonly": True}, ValueError, "out is read-only"),
+    ({"typestr": "<i4"}, TypeError, "floating dtype"),
+    ({"typestr": "<c8"}, TypeError, "floating dtype"),
+    ({"typestr": "<V2"}, TypeError, "floating dtype"),
+    ({"typestr": ">f4"}, ValueError, "non-native byte order"),
+    ({"strides": (0, 4)}, ValueError, "broadcast view"),
+    ({"offset": 2}, ValueError, "not aligned"),
+])
+def test_gpu_array_validation(kwargs, exc, match):
+    arr = FakeDeviceArray(**kwargs)
+    with pytest.raises(exc, match=match):
+        fastinit.uniform(arr, seed=0)
+
+
+def test_gpu_array_dtype_keyword_refused():
+    with pytest.raises(TypeError, match="dtype= is only for the allocating form"):
+        fastinit.normal(FakeDeviceArray(), dtype="float32")
+
+
+def test_raw_words_need_uint32_on_gpu():
+    with pytest.raises(TypeError, match="uint32"):
+        fastinit.random_raw(FakeDeviceArray(typestr="<f4"), seed=0)
+
+
+@pytest.mark.skipif(HAVE_GPU, reason="checks the error of a machine without a CUDA device")
+def test_gpu_array_without_device_is_a_clear_error_and_draws_no_stream():
+    gen = fastinit.Generator(3, stream=7)
+    with pytest.raises((ImportError, RuntimeError), match="fastinit._cuda|CUDA device"):
+        fastinit.kaiming_uniform(FakeDeviceArray(), seed=gen)
+    assert gen.stream == 7
+    assert not FakeDeviceArray().backing.any()
+
+
+def test_not_host_nor_gpu_is_a_type_error():
+    with pytest.raises(TypeError, match="__cuda_array_interface__"):
+        fastinit.uniform(object(), seed=0)
+
+
+def test_device_array_geometry():
+    if not HAVE_GPU:
+        pytest.skip("DeviceArray construction checks the device")
+    arr = _device.as_device_array(FakeDeviceArray(shape=(3, 5)))
+    assert arr.shape == (3, 5) and arr.strides == (20, 4) and arr.size == 15
+
+
+# ---- on a GPU ----------------------------------------------------------------------------------
+
+gpu = pytest.mark.skipif(not HAVE_GPU, reason="no CUDA device")
+
+
+def _xp():
+    try:
+        import cupy
+        return cupy
+    except ImportError:
+        pytest.skip("CuPy is not installed")
+
+
+SCHEMES = [
+    ("uniform", dict(low=-0.3, high=0.7)),
+    ("normal", dict(mean=0.25, std=1.5)),
+    ("trunc_normal", dict(std=0.02, a=-0.04, b=0.04)),
+    ("trunc_normal", dict(a=4.0, b=6.0)),
+    ("trunc_normal", dict(a=40.0, b=41.0)),
+    ("xavier_uniform", {}),
+    ("kaiming_normal", dict(mode="fan_out", nonlinearity="relu")),
+    ("variance_scaling", {}),
+    ("constant", dict(value=0.1)),
+]
+
+
+@gpu
+@pytest.mark.parametrize("name, kwargs", SCHEMES)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_gpu_bits_equal_cpu(name, kwargs, dtype):
+    xp = _xp()
+    shape = (513, 77)
+    fn = getattr(fastinit, name)
+    seeded = {} if name == "constant" else {"seed": 11}
+    host = fn(np.empty(shape, dtype), **kwargs, **seeded)
+    dev = fn(xp.empty(shape, dtype), **kwargs, **seeded)
+    assert np.array_equal(xp.asnumpy(dev).view(np.uint8), host.view(np.uint8))
+
+
+@gpu
+def test_gpu_strided_views_and_raw_words():
+    xp = _xp()
+    base_h = np.full((64, 96), -7.0, np.float32)
+    base_d = xp.asarray(base_h)
+    for sl in (np.s_[::2, 1::3], np.s_[::-1, ::5], np.s_[3:40, 7]):
+        fastinit.normal(base_h[sl], seed=5)
+        fastinit.normal(base_d[sl], seed=5)
+    assert np.array_equal(xp.asnumpy(base_d), base_h)
+    words = fastinit.random_raw(xp.empty(10_007, xp.uint32), seed=2**40 + 1)
+    assert np.array_equal(xp.asnumpy(words), fastinit.random_raw((10_007,), seed=2**40 + 1))
+
+
+@gpu
+def test_gpu_fill_on_the_arrays_stream():
+    xp = _xp()
+    stream = xp.cuda.Stream(non_blocking=True)
+    with stream:
+        d = xp.empty(1 << 22, xp.float32)
+        fastinit.uniform(d, seed=1)
+    stream.synchronize()
+    assert np.array_equal(xp.asnumpy(d), fastinit.uniform((1 << 22,), seed=1))
+
+
+@gpu
+def test_gpu_structured_schemes_with_cupy():
+    xp = _xp()
+    q = fastinit.orthogonal(xp.empty((64, 128), xp.float64), seed=0)
+    assert float(xp.abs(q @ q.T - xp.eye(64)).max()) < 1e-12
+    e = fastinit.eye(xp.empty((5, 7), xp.float32))
+    assert np.array_equal(xp.asnumpy(e), np.eye(5, 7, dtype=np.float32))
+    s = fastinit.sparse(xp.empty((40, 9), xp.float32), 0.25, seed=3)
+    assert np.array_equal(xp.asnumpy(s), fastinit.sparse((40, 9), 0.25, seed=3))
+
+
+@gpu
+@pytest.mark.slow
+def test_gpu_huge_float16_fill_both_ends():
+    xp = _xp()
+    n = 2**31 + 3
+    d = fastinit.uniform(xp.empty(n, xp.float16), seed=9)
+    head = fastinit.uniform((1000,), seed=9, dtype="float16")
+    assert np.array_equal(xp.asnumpy(d[:1000]), head)
+    tail = np.empty(1000, np.float16)
+    from fastinit import _backend as B
+    from fastinit._params import inward_bounds
+    B.fill(B.SCHEME_UNIFORM, tail, 9, 0, list(inward_bounds(0.0, 1.0, tail.dtype)), first=n - 1000)
+    assert np.array_equal(xp.asnumpy(d[-1000:]), tail)
