@@ -230,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--backend", choices=("core", "numba"), default=None,
                    help="fastinit backend to measure (default: the one in use, see "
                         "docs/backends.md); the first calls are timed separately")
+    b.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="cuda: fill CuPy arrays on the GPU (needs CuPy and a CUDA device), "
+                        "against cudaMemsetAsync, CuPy and torch.nn.init on CUDA")
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-': stdout)")
     b.add_argument("--plot", metavar="FILE.png",
                    help="plot throughput against size (sizes 2**12 .. --size), needs matplotlib")
@@ -237,6 +240,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads < 1 or args.repeat < 1:
         parser.error("--threads and --repeat must be >= 1")
 
+    if args.device == "cuda":
+        from ._bench_cuda import bench_cuda, format_cuda_table
+
+        cuda_rows = bench_cuda(args.schemes, args.dtype, args.size, max(args.repeat, 3))
+        print(format_cuda_table(cuda_rows))
+        if args.json:
+            payload = json.dumps({"info": fastinit.info(), "rows": cuda_rows}, indent=1)
+            if args.json == "-":
+                print(payload)
+            else:
+                with open(args.json, "w") as fh:
+                    fh.write(payload)
+        return 0
     if args.backend is not None:
         fastinit.set_backend(args.backend)
     sizes = [args.size]
