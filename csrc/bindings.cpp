@@ -24,7 +24,7 @@ int current_threads() {
 }
 
 void fill(int kind, int dtype, py::array out, uint64_t seed, uint32_t stream, uint32_t extra,
-          uint64_t first, std::vector<double> params) {
+          uint64_t first, std::vector<double> params, std::vector<int64_t> index_map) {
   if (kind < 0 || kind > static_cast<int>(scheme::trunc_normal)) throw std::invalid_argument("bad scheme code");
   if (dtype < 0 || dtype > static_cast<int>(dtype_code::uint32)) throw std::invalid_argument("bad dtype code");
   if (!out.writeable()) throw std::invalid_argument("the output array is read-only");
@@ -36,7 +36,8 @@ void fill(int kind, int dtype, py::array out, uint64_t seed, uint32_t stream, ui
   }
   array_view a{static_cast<char*>(out.mutable_data()), std::move(shape), std::move(strides),
                static_cast<dtype_code>(dtype)};
-  fill_request r{static_cast<scheme>(kind), seed, stream, extra, first, std::move(params)};
+  fill_request r{static_cast<scheme>(kind), seed,  stream, extra, first, std::move(params),
+                 std::move(index_map)};
   const int nthreads = current_threads();
   py::gil_scoped_release release;
   cpu_fill(a, r, nthreads);
@@ -55,7 +56,9 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "fastinit's compiled core: Philox4x32-10 streams written into strided arrays.";
   m.def("fill", &fill, py::arg("kind"), py::arg("dtype"), py::arg("out").noconvert(),
         py::arg("seed"), py::arg("stream"), py::arg("extra"), py::arg("first"), py::arg("params"),
-        "Fill the NumPy array `out` in place (validated by the caller). Releases the GIL.");
+        py::arg("index_map") = std::vector<int64_t>{},
+        "Fill the NumPy array `out` in place (validated by the caller). Releases the GIL.\n"
+        "index_map (one stream-element step per dimension) fills a shard of a larger tensor.");
   m.def("philox4x32_10", &philox, py::arg("counter"), py::arg("key"),
         "One Philox4x32-10 block: 4 counter words and 2 key words in, 4 words out.");
   m.def("set_num_threads", [](int n) {

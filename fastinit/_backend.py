@@ -19,6 +19,7 @@ import numpy as np
 
 from ._device import DeviceArray, device_fill
 from ._dtypes import dtype_code
+from ._shard import fill_by_runs
 
 try:  # import_module, not "from . import": its error says why (no "circular import" guess)
     _core: Any = importlib.import_module(f"{__package__}._core")
@@ -145,19 +146,34 @@ def _select_at_import() -> None:
 
 
 def fill(kind: int, arr: np.ndarray, seed: int, stream: int, params: Sequence[float], *,
-         extra: int = 0, first: int = 0) -> None:
+         extra: int = 0, first: int = 0, index_map: Sequence[int] | None = None) -> None:
     """Write scheme `kind` into `arr` (a validated, writable, aligned, native array, or a
-    validated GPU array: fastinit._device.DeviceArray)."""
+    validated GPU array: fastinit._device.DeviceArray).
+
+    `index_map` (fastinit/_shard.py): element (j_0, ..., j_k) of `arr` is stream element
+    ``first + sum_d j_d * index_map[d]``; None: element e is ``first + e``.
+    """
     if arr.size == 0:
         return
+    if index_map is not None and arr.ndim == 0:  # one element: a 1-element view of it
+        arr, index_map = arr.reshape(1), [1]
     if type(arr) is DeviceArray:
+        if index_map is not None:
+            raise NotImplementedError("sharded fills (full_shape=, index=) of GPU arrays are "
+                                      "not supported yet; fill a host shard and copy it")
         device_fill(kind, arr, seed, stream, params, extra=extra, first=first)
         return
     if _active == "core":
-        _core.fill(kind, dtype_code(arr.dtype), arr, seed, stream, extra, first, params)
+        _core.fill(kind, dtype_code(arr.dtype), arr, seed, stream, extra, first, params,
+                   list(index_map) if index_map is not None else [])
     elif _active == "numba":
-        _numba.fill(kind, arr, seed, stream, params, extra=extra, first=first,
-                    threads=get_num_threads())
+        def run(view: np.ndarray, start: int) -> None:
+            _numba.fill(kind, view, seed, stream, params, extra=extra, first=start,
+                        threads=get_num_threads())
+        if index_map is None:
+            run(arr, first)
+        else:
+            fill_by_runs(run, arr, first, list(index_map))
     else:
         raise ImportError(f"fastinit has no backend: the compiled core (fastinit._core) is "
                           f"not available ({_CORE_ERROR}) and Numba is not installed. "

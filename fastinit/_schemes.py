@@ -19,6 +19,7 @@ from ._device import DeviceArray, as_device_array, cupy_view
 from ._dtypes import compute_dtype, dtype_max, dtype_name
 from ._fans import calculate_gain, compute_fans
 from ._generator import Generator, resolve_seed
+from ._shard import resolve_shard
 from ._params import (FAR_LIMIT, NORMAL_MAX_RADIUS, inward_bounds, nearest_value,
                       trunc_normal_constants, trunc_normal_params)
 from ._validate import as_output, check_ndim, choice, real
@@ -32,6 +33,7 @@ __all__ = [
 
 A = TypeVar("A")
 Seed = Union[int, Generator, None]
+Loc = Union[dict, None]  # a shard's location: {"first": int, "index_map": list[int]}
 DTypeLike = Any
 
 # Keras' correction: the std of a standard normal truncated to [-2, 2].
@@ -52,10 +54,11 @@ _NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
 # ---- the kernels' entry points (validated arguments only) -------------------------------------
 
 
-def _uniform_into(arr: np.ndarray, low: float, high: float, seed: Seed, scheme: str) -> None:
+def _uniform_into(arr: np.ndarray, low: float, high: float, seed: Seed, scheme: str,
+                  loc: Loc = None) -> None:
     lo, hi = _uniform_bounds(low, high, arr.dtype, scheme, _signs(low, high))
     s, k = _resolve(seed)
-    B.fill(B.SCHEME_UNIFORM, arr, s, k, [lo, hi])
+    B.fill(B.SCHEME_UNIFORM, arr, s, k, [lo, hi], **(loc or {}))
 
 
 def _signs(*values: float) -> tuple[float, ...]:
@@ -91,14 +94,14 @@ def _check_normal_range(dt: np.dtype, mean: float, std: float, scheme: str) -> N
 
 
 def _normal_into(arr: np.ndarray, mean: float, std: float, seed: Seed | tuple[int, int],
-                 scheme: str, extra: int = 0) -> None:
+                 scheme: str, extra: int = 0, loc: Loc = None) -> None:
     _check_normal_range(arr.dtype, mean, std, scheme)
     s, k = _resolve(seed)
-    B.fill(B.SCHEME_NORMAL, arr, s, k, [mean, std], extra=extra)
+    B.fill(B.SCHEME_NORMAL, arr, s, k, [mean, std], extra=extra, **(loc or {}))
 
 
 def _trunc_normal_into(arr: np.ndarray, mean: float, std: float, a: float, b: float,
-                       seed: Seed, scheme: str) -> None:
+                       seed: Seed, scheme: str, loc: Loc = None) -> None:
     dt = arr.dtype
     m = dtype_max(dt)
     for name, v in (("a", a), ("b", b)):
@@ -122,10 +125,12 @@ def _trunc_normal_into(arr: np.ndarray, mean: float, std: float, a: float, b: fl
     s, k = _resolve(seed)
     if std == 0.0:  # a point mass at the mean, clipped to [a, b]
         lo_, hi_ = inward_bounds(lo, hi, dt)
-        B.fill(B.SCHEME_CONSTANT, arr, s, k, [min(max(nearest_value(mean, dt), lo_), hi_)])
+        B.fill(B.SCHEME_CONSTANT, arr, s, k, [min(max(nearest_value(mean, dt), lo_), hi_)],
+               **(loc or {}))
         return
     B.fill(B.SCHEME_TRUNC_NORMAL, arr, s, k, _trunc_params(mean, std, a, b, dt,
-                                                           _signs(mean, a, b)))
+                                                           _signs(mean, a, b)),
+           **(loc or {}))
 
 
 @functools.lru_cache(maxsize=256)
@@ -157,8 +162,8 @@ def _std(value: Any, name: str) -> float:
     return std
 
 
-def _fan(arr: np.ndarray, mode: str, in_axis: int, out_axis: int) -> float:
-    fan_in, fan_out = compute_fans(arr.shape, in_axis, out_axis)
+def _fan(shape: tuple[int, ...], mode: str, in_axis: int, out_axis: int) -> float:
+    fan_in, fan_out = compute_fans(shape, in_axis, out_axis)
     if mode == "fan_in":
         return float(fan_in)
     if mode == "fan_out":
@@ -166,10 +171,24 @@ def _fan(arr: np.ndarray, mode: str, in_axis: int, out_axis: int) -> float:
     return (fan_in + fan_out) / 2.0
 
 
-def _fan_scheme_array(out: Any, dtype: DTypeLike, scheme: str) -> tuple[np.ndarray, Any]:
-    arr, ret = as_output(out, dtype)
-    check_ndim(arr, scheme, minimum=2)
-    return arr, ret
+def _fan_scheme_array(out: Any, dtype: DTypeLike, scheme: str, full_shape: Any = None,
+                      index: Any = None) -> tuple[np.ndarray, Any, tuple[int, ...], Loc]:
+    """(array, object to return, the shape whose fans count, the shard's location)."""
+    arr, ret, loc, shape = _prepare(out, dtype, scheme, full_shape, index)
+    if len(shape) < 2:
+        raise ValueError(f"{scheme}: {'full_shape' if loc else 'out'} must have at least 2 "
+                         f"dimensions to compute fan_in and fan_out, got shape {shape}")
+    return arr, ret, shape, loc
+
+
+def _prepare(out: Any, dtype: DTypeLike, scheme: str, full_shape: Any, index: Any, *,
+             raw: bool = False) -> tuple[Any, Any, Loc, tuple[int, ...]]:
+    """(array, object to return, shard location or None, the logical tensor's shape)."""
+    arr, ret = as_output(out, dtype, raw=raw)
+    shard = resolve_shard(arr.shape, full_shape, index, scheme)
+    if shard is None:
+        return arr, ret, None, tuple(arr.shape)
+    return arr, ret, {"first": shard.first, "index_map": shard.index_map}, shard.full_shape
 
 
 # ---- constants ---------------------------------------------------------------------------------
@@ -245,7 +264,7 @@ def ones(out: A, *, dtype: DTypeLike = None) -> A:
 
 
 def uniform(out: A, low: float = 0.0, high: float = 1.0, *, seed: Seed = None,
-            dtype: DTypeLike = None) -> A:
+            dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
     """Fill `out` with values drawn uniformly from ``[low, high]``.
 
     Parameters
@@ -260,6 +279,11 @@ def uniform(out: A, low: float = 0.0, high: float = 1.0, *, seed: Seed = None,
         stream), or None (the global generator, see :func:`manual_seed`).
     dtype : dtype, optional
         Only with a shape: the new array's dtype (default float32).
+    full_shape, index : tuple, optional
+        Fill a shard: `out` receives ``full[index]`` of the logical tensor of shape
+        `full_shape` (`index`: a tuple of slices and ints, as NumPy's basic indexing),
+        bit for bit the values the whole tensor would get; fan-based schemes take their fans
+        from `full_shape`. Row, column and general N-d blocks, any steps, any layout of `out`.
 
     Returns
     -------
@@ -288,16 +312,16 @@ def uniform(out: A, low: float = 0.0, high: float = 1.0, *, seed: Seed = None,
     >>> bool(((w >= -1) & (w <= 1)).all())
     True
     """
-    arr, ret = as_output(out, dtype)
+    arr, ret, loc, _ = _prepare(out, dtype, "uniform", full_shape, index)
     lo, hi = real(low, "low"), real(high, "high")
     if lo > hi:
         raise ValueError(f"uniform: low must be <= high, got low={lo}, high={hi}")
-    _uniform_into(arr, lo, hi, seed, "uniform")
+    _uniform_into(arr, lo, hi, seed, "uniform", loc)
     return ret
 
 
 def normal(out: A, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None,
-           dtype: DTypeLike = None) -> A:
+           dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
     """Fill `out` with values drawn from the normal distribution N(mean, std**2).
 
     Parameters
@@ -308,7 +332,7 @@ def normal(out: A, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None,
         Finite.
     std : float
         Finite, ``>= 0``.
-    seed, dtype
+    seed, dtype, full_shape, index
         See :func:`uniform`.
 
     Returns
@@ -335,13 +359,13 @@ def normal(out: A, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None,
     >>> round(float(w.std()), 2)
     0.02
     """
-    arr, ret = as_output(out, dtype)
-    _normal_into(arr, real(mean, "mean"), _std(std, "std"), seed, "normal")
+    arr, ret, loc, _ = _prepare(out, dtype, "normal", full_shape, index)
+    _normal_into(arr, real(mean, "mean"), _std(std, "std"), seed, "normal", loc=loc)
     return ret
 
 
 def trunc_normal(out: A, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
-                 *, seed: Seed = None, dtype: DTypeLike = None) -> A:
+                 *, seed: Seed = None, dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
     """Fill `out` with N(mean, std**2) truncated to ``[a, b]``.
 
     `a` and `b` are absolute bounds, as in :func:`torch.nn.init.trunc_normal_` (not in units of
@@ -357,7 +381,7 @@ def trunc_normal(out: A, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b
         Finite, ``>= 0`` (0 gives `mean` clipped to ``[a, b]``).
     a, b : float
         Bounds, ``a < b``; either may be infinite (a one-sided truncation), neither NaN.
-    seed, dtype
+    seed, dtype, full_shape, index
         See :func:`uniform`.
 
     Returns
@@ -384,14 +408,14 @@ def trunc_normal(out: A, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b
     >>> bool(((w >= -0.04) & (w <= 0.04)).all())
     True
     """
-    arr, ret = as_output(out, dtype)
+    arr, ret, loc, _ = _prepare(out, dtype, "trunc_normal", full_shape, index)
     mean_ = real(mean, "mean")
     std_ = _std(std, "std")
     a_ = real(a, "a", allow_inf=True)
     b_ = real(b, "b", allow_inf=True)
     if a_ >= b_:
         raise ValueError(f"trunc_normal: a must be < b, got a={a_}, b={b_}")
-    _trunc_normal_into(arr, mean_, std_, a_, b_, seed, "trunc_normal")
+    _trunc_normal_into(arr, mean_, std_, a_, b_, seed, "trunc_normal", loc)
     return ret
 
 
@@ -400,7 +424,8 @@ def trunc_normal(out: A, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b
 
 def variance_scaling(out: A, scale: float = 1.0, mode: str = "fan_in",
                      distribution: str = "truncated_normal", *, in_axis: int = 1,
-                     out_axis: int = 0, seed: Seed = None, dtype: DTypeLike = None) -> A:
+                     out_axis: int = 0, seed: Seed = None, dtype: DTypeLike = None,
+                     full_shape: Any = None, index: Any = None) -> A:
     """Keras/JAX variance scaling: variance ``scale / n`` with ``n`` the fan of `mode`.
 
     Parameters
@@ -418,7 +443,7 @@ def variance_scaling(out: A, scale: float = 1.0, mode: str = "fan_in",
     in_axis, out_axis : int
         The axes of the fans (JAX's meaning). The default is PyTorch's layout
         ``(out, in, *receptive)``; ``in_axis=-2, out_axis=-1`` is Keras/JAX's.
-    seed, dtype
+    seed, dtype, full_shape, index
         See :func:`uniform`.
 
     Returns
@@ -439,35 +464,36 @@ def variance_scaling(out: A, scale: float = 1.0, mode: str = "fan_in",
     >>> abs(float(w.var()) * 128 / 2.0 - 1) < 0.05
     True
     """
-    arr, ret = _fan_scheme_array(out, dtype, "variance_scaling")
+    arr, ret, shape, loc = _fan_scheme_array(out, dtype, "variance_scaling", full_shape, index)
     s = real(scale, "scale")
     if s <= 0:
         raise ValueError(f"variance_scaling: scale must be > 0, got {s}")
     mode_ = choice(mode, "mode", _MODES, lower=True)
     dist = choice(distribution, "distribution", _DISTRIBUTIONS)
-    fan = _fan(arr, mode_, in_axis, out_axis)
-    _variance_scaling_into(arr, s, fan, dist, seed, "variance_scaling")
+    fan = _fan(shape, mode_, in_axis, out_axis)
+    _variance_scaling_into(arr, s, fan, dist, seed, "variance_scaling", loc)
     return ret
 
 
 def _variance_scaling_into(arr: np.ndarray, scale: float, fan: float, dist: str, seed: Seed,
-                           scheme: str) -> None:
+                           scheme: str, loc: Loc = None) -> None:
     if arr.size == 0:
         resolve_seed(seed)
         return
     variance = scale / fan
     if dist == "truncated_normal":
         std = math.sqrt(variance) / TRUNCATED_NORMAL_STD
-        _trunc_normal_into(arr, 0.0, std, -2.0 * std, 2.0 * std, seed, scheme)
+        _trunc_normal_into(arr, 0.0, std, -2.0 * std, 2.0 * std, seed, scheme, loc)
     elif dist in ("normal", "untruncated_normal"):
-        _normal_into(arr, 0.0, math.sqrt(variance), seed, scheme)
+        _normal_into(arr, 0.0, math.sqrt(variance), seed, scheme, loc=loc)
     else:
         limit = math.sqrt(3.0 * variance)
-        _uniform_into(arr, -limit, limit, seed, scheme)
+        _uniform_into(arr, -limit, limit, seed, scheme, loc)
 
 
 def xavier_uniform(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int = 0,
-                   seed: Seed = None, dtype: DTypeLike = None) -> A:
+                   seed: Seed = None, dtype: DTypeLike = None,
+                   full_shape: Any = None, index: Any = None) -> A:
     """Xavier/Glorot uniform: U(-l, l) with ``l = gain * sqrt(6 / (fan_in + fan_out))``.
 
     As :func:`torch.nn.init.xavier_uniform_`. `gain` is finite and ``>= 0``; other parameters as
@@ -480,15 +506,16 @@ def xavier_uniform(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int
     >>> bool(np.abs(w).max() <= (6 / 96) ** 0.5)
     True
     """
-    arr, ret = _fan_scheme_array(out, dtype, "xavier_uniform")
+    arr, ret, shape, loc = _fan_scheme_array(out, dtype, "xavier_uniform", full_shape, index)
     g = _gain(gain)
-    fan = _fan(arr, "fan_avg", in_axis, out_axis)
-    _variance_scaling_into(arr, g * g, fan, "uniform", seed, "xavier_uniform")
+    fan = _fan(shape, "fan_avg", in_axis, out_axis)
+    _variance_scaling_into(arr, g * g, fan, "uniform", seed, "xavier_uniform", loc)
     return ret
 
 
 def xavier_normal(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int = 0,
-                  seed: Seed = None, dtype: DTypeLike = None) -> A:
+                  seed: Seed = None, dtype: DTypeLike = None,
+                   full_shape: Any = None, index: Any = None) -> A:
     """Xavier/Glorot normal: N(0, s**2), ``s = gain * sqrt(2 / (fan_in + fan_out))``, untruncated.
 
     As :func:`torch.nn.init.xavier_normal_`; parameters as :func:`xavier_uniform`.
@@ -500,10 +527,10 @@ def xavier_normal(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int 
     >>> abs(float(w.std()) / (2 / 1024) ** 0.5 - 1) < 0.01
     True
     """
-    arr, ret = _fan_scheme_array(out, dtype, "xavier_normal")
+    arr, ret, shape, loc = _fan_scheme_array(out, dtype, "xavier_normal", full_shape, index)
     g = _gain(gain)
-    fan = _fan(arr, "fan_avg", in_axis, out_axis)
-    _variance_scaling_into(arr, g * g, fan, "normal", seed, "xavier_normal")
+    fan = _fan(shape, "fan_avg", in_axis, out_axis)
+    _variance_scaling_into(arr, g * g, fan, "normal", seed, "xavier_normal", loc)
     return ret
 
 
@@ -515,20 +542,22 @@ def _gain(gain: Any) -> float:
 
 
 def _kaiming(out: Any, a: float | None, mode: str, nonlinearity: str, in_axis: int, out_axis: int,
-             seed: Seed, dtype: DTypeLike, dist: str, scheme: str) -> Any:
-    arr, ret = _fan_scheme_array(out, dtype, scheme)
+             seed: Seed, dtype: DTypeLike, dist: str, scheme: str, full_shape: Any = None,
+             index: Any = None) -> Any:
+    arr, ret, shape, loc = _fan_scheme_array(out, dtype, scheme, full_shape, index)
     slope = None if a is None else real(a, "a")
     mode_ = choice(mode, "mode", _KAIMING_MODES, lower=True)
     nl = choice(nonlinearity, "nonlinearity", _NONLINEARITIES)
     gain = calculate_gain(nl, slope)
-    fan = _fan(arr, mode_, in_axis, out_axis)
-    _variance_scaling_into(arr, gain * gain, fan, dist, seed, scheme)
+    fan = _fan(shape, mode_, in_axis, out_axis)
+    _variance_scaling_into(arr, gain * gain, fan, dist, seed, scheme, loc)
     return ret
 
 
 def kaiming_uniform(out: A, a: float | None = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", *, in_axis: int = 1, out_axis: int = 0,
-                    seed: Seed = None, dtype: DTypeLike = None) -> A:
+                    seed: Seed = None, dtype: DTypeLike = None,
+                    full_shape: Any = None, index: Any = None) -> A:
     """He/Kaiming uniform: U(-l, l), ``l = gain * sqrt(3 / fan)``, ``gain =
     calculate_gain(nonlinearity, a)``.
 
@@ -543,12 +572,13 @@ def kaiming_uniform(out: A, a: float | None = 0.0, mode: str = "fan_in",
     True
     """
     return _kaiming(out, a, mode, nonlinearity, in_axis, out_axis, seed, dtype, "uniform",
-                    "kaiming_uniform")
+                    "kaiming_uniform", full_shape, index)
 
 
 def kaiming_normal(out: A, a: float | None = 0.0, mode: str = "fan_in",
                    nonlinearity: str = "leaky_relu", *, in_axis: int = 1, out_axis: int = 0,
-                   seed: Seed = None, dtype: DTypeLike = None) -> A:
+                   seed: Seed = None, dtype: DTypeLike = None,
+                    full_shape: Any = None, index: Any = None) -> A:
     """He/Kaiming normal: N(0, s**2), ``s = gain / sqrt(fan)``, untruncated.
 
     As :func:`torch.nn.init.kaiming_normal_`; parameters as :func:`kaiming_uniform`.
@@ -561,18 +591,18 @@ def kaiming_normal(out: A, a: float | None = 0.0, mode: str = "fan_in",
     True
     """
     return _kaiming(out, a, mode, nonlinearity, in_axis, out_axis, seed, dtype, "normal",
-                    "kaiming_normal")
+                    "kaiming_normal", full_shape, index)
 
 
 def lecun_uniform(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = None,
-                  dtype: DTypeLike = None) -> A:
+                  dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
     """LeCun uniform: U(-l, l), ``l = sqrt(3 / fan_in)`` (variance ``1 / fan_in``).
 
     Parameters
     ----------
     out : ndarray or shape
         At least 2-D. See :func:`uniform`.
-    in_axis, out_axis, seed, dtype
+    in_axis, out_axis, seed, dtype, full_shape, index
         See :func:`variance_scaling`.
 
     Returns
@@ -587,14 +617,14 @@ def lecun_uniform(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = N
     >>> bool(abs(w).max() <= (3 / 48) ** 0.5)
     True
     """
-    arr, ret = _fan_scheme_array(out, dtype, "lecun_uniform")
-    fan = _fan(arr, "fan_in", in_axis, out_axis)
-    _variance_scaling_into(arr, 1.0, fan, "uniform", seed, "lecun_uniform")
+    arr, ret, shape, loc = _fan_scheme_array(out, dtype, "lecun_uniform", full_shape, index)
+    fan = _fan(shape, "fan_in", in_axis, out_axis)
+    _variance_scaling_into(arr, 1.0, fan, "uniform", seed, "lecun_uniform", loc)
     return ret
 
 
 def lecun_normal(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = None,
-                 dtype: DTypeLike = None) -> A:
+                 dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
     """LeCun normal: N(0, 1 / fan_in), untruncated (as the PyTorch-style normal variants; JAX's
     ``lecun_normal`` is truncated: use ``variance_scaling(out, 1.0, "fan_in")`` for that).
 
@@ -602,7 +632,7 @@ def lecun_normal(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = No
     ----------
     out : ndarray or shape
         At least 2-D. See :func:`uniform`.
-    in_axis, out_axis, seed, dtype
+    in_axis, out_axis, seed, dtype, full_shape, index
         See :func:`variance_scaling`.
 
     Returns
@@ -617,16 +647,17 @@ def lecun_normal(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = No
     >>> abs(float(w.var()) * 400 - 1) < 0.05
     True
     """
-    arr, ret = _fan_scheme_array(out, dtype, "lecun_normal")
-    fan = _fan(arr, "fan_in", in_axis, out_axis)
-    _variance_scaling_into(arr, 1.0, fan, "normal", seed, "lecun_normal")
+    arr, ret, shape, loc = _fan_scheme_array(out, dtype, "lecun_normal", full_shape, index)
+    fan = _fan(shape, "fan_in", in_axis, out_axis)
+    _variance_scaling_into(arr, 1.0, fan, "normal", seed, "lecun_normal", loc)
     return ret
 
 
 # ---- structured schemes ------------------------------------------------------------------------
 
 
-def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike = None) -> A:
+def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike = None,
+               full_shape: Any = None, index: Any = None) -> A:
     """A (semi-)orthogonal matrix, as :func:`torch.nn.init.orthogonal_`.
 
     `out` (at least 2-D) is viewed as ``(rows, cols) = (shape[0], prod(shape[1:]))``. A float64
@@ -642,7 +673,11 @@ def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike
     >>> bool(np.allclose(q @ q.T, np.eye(4)))
     True
     """
-    arr, ret = _fan_scheme_array(out, dtype, "orthogonal")
+    if full_shape is not None or index is not None:
+        raise ValueError("orthogonal cannot fill a shard (full_shape=, index=): every value "
+                         "depends on the whole matrix through its QR decomposition; fill the "
+                         "whole matrix and slice it")
+    arr, ret, _, _ = _fan_scheme_array(out, dtype, "orthogonal")
     g = real(gain, "gain")
     if abs(g) > dtype_max(arr.dtype):
         raise ValueError(f"orthogonal: gain={g} would overflow {dtype_name(arr.dtype)} "
@@ -667,7 +702,7 @@ def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike
 
 
 def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
-           dtype: DTypeLike = None) -> A:
+           dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
     """A sparse 2-D matrix, as :func:`torch.nn.init.sparse_`: N(0, std**2) values with
     ``ceil(sparsity * rows)`` zeros in every column.
 
@@ -682,7 +717,7 @@ def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
         Fraction of zeros per column, in ``[0, 1]``.
     std : float
         ``>= 0``.
-    seed, dtype
+    seed, dtype, full_shape, index
         See :func:`uniform`.
 
     Examples
@@ -692,25 +727,47 @@ def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
     >>> (w == 0).sum(axis=0).tolist()
     [3, 3, 3, 3]
     """
-    arr, ret = as_output(out, dtype)
-    check_ndim(arr, "sparse", allowed=(2,))
+    arr, ret, loc, shape = _prepare(out, dtype, "sparse", full_shape, index)
+    if len(shape) != 2:
+        what = "full_shape" if loc else "out"
+        raise ValueError(f"sparse: {what} must be 2-D, got {len(shape)}-D shape {shape}")
     sp = real(sparsity, "sparsity")
     if not 0.0 <= sp <= 1.0:
         raise ValueError(f"sparse: sparsity must be in [0, 1], got {sp}")
     std_ = _std(std, "std")
     _check_normal_range(arr.dtype, 0.0, std_, "sparse")
+    shard = resolve_shard(arr.shape, full_shape, index, "sparse") if loc else None
+    if shard is not None and isinstance(arr, DeviceArray):
+        raise NotImplementedError("sparse: sharded fills of GPU arrays are not supported yet")
     seed_pair = resolve_seed(seed)
     if arr.size == 0:
         return ret
-    _normal_into(arr, 0.0, std_, seed_pair, "sparse")
-    rows, cols = arr.shape
+    _normal_into(arr, 0.0, std_, seed_pair, "sparse", loc=loc)
+    rows = shape[0]
     n_zeros = math.ceil(sp * rows)
-    if n_zeros:
-        target, xp = _writable_view(arr, "sparse")
+    if not n_zeros:
+        return ret
+    target, xp = _writable_view(arr, "sparse")
+    if shard is None:
+        cols = shape[1]
         keys = xp.empty((rows, cols), xp.uint32)
         B.fill(B.SCHEME_RAW, _fill_target(keys), seed_pair[0], seed_pair[1], [], extra=1)
         zero_rows = xp.argsort(keys, axis=0, kind="stable")[:n_zeros]
         target[zero_rows, xp.arange(cols)[None, :]] = 0
+        return ret
+    # A shard: each of its columns is ranked over all the rows of the full matrix.
+    r0, r1, rstep = shard.rows
+    c0, c1, cstep = shard.cols
+    col_ids = np.arange(c0, c1, cstep)
+    keys = np.empty((rows, len(col_ids)), np.uint32)
+    B.fill(B.SCHEME_RAW, keys, seed_pair[0], seed_pair[1], [], extra=1,
+           first=int(c0), index_map=[shape[1], int(cstep)])
+    zero_rows = np.argsort(keys, axis=0, kind="stable")[:n_zeros]  # full row indices
+    row_ids = np.arange(r0, r1, rstep)
+    in_rows = np.isin(zero_rows, row_ids)
+    mask = np.zeros((len(row_ids), len(col_ids)), bool)
+    mask[((zero_rows - r0) // rstep)[in_rows], np.nonzero(in_rows)[1]] = True
+    target[mask.reshape(arr.shape)] = 0  # an int index drops a length-1 dimension
     return ret
 
 
@@ -797,7 +854,7 @@ def dirac(out: A, groups: int = 1, *, dtype: DTypeLike = None) -> A:
     return ret
 
 
-def random_raw(out: A, *, seed: Seed = None) -> A:
+def random_raw(out: A, *, seed: Seed = None, full_shape: Any = None, index: Any = None) -> A:
     """Fill a uint32 array with the stream's raw Philox words: element ``i`` (C order of the
     logical array) is word ``i`` of the stream. The ground truth of the stream.
 
@@ -807,6 +864,8 @@ def random_raw(out: A, *, seed: Seed = None) -> A:
         A writable uint32 array (any strides), or a shape to allocate one.
     seed : int, Generator or None
         See :func:`uniform`.
+    full_shape, index : tuple, optional
+        A shard of the words of a larger tensor, as in :func:`uniform`.
 
     Returns
     -------
@@ -819,9 +878,9 @@ def random_raw(out: A, *, seed: Seed = None) -> A:
     >>> [hex(w) for w in fastinit.random_raw((4,), seed=0)]
     ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
     """
-    arr, ret = as_output(out, None, raw=True)
+    arr, ret, loc, _ = _prepare(out, None, "random_raw", full_shape, index, raw=True)
     s, k = resolve_seed(seed)
-    B.fill(B.SCHEME_RAW, arr, s, k, [])
+    B.fill(B.SCHEME_RAW, arr, s, k, [], **(loc or {}))
     return ret
 
 

@@ -219,10 +219,46 @@ void parallel_over(int64_t n, int nthreads, const F& share) {
   });
 }
 
+// A shard: element e of the view (multi-index i) is element first + sum_d i_d * map[d] of the
+// stream. Runs along the last axis are consecutive stream elements when map[last] == 1: each
+// run is computed in one piece; otherwise element by element.
+template <class K, class Out>
+void fill_shard_share(const K& k, const stream_id& s, const array_view& a, uint64_t first,
+                      const std::vector<int64_t>& map, int64_t begin, int64_t end) {
+  using V = typename K::value_type;
+  alignas(64) V buf[kTile];
+  const int nd = static_cast<int>(a.shape.size());
+  const int64_t last = a.shape[nd - 1];
+  const int64_t run_max = map[nd - 1] == 1 ? kTile : 1;
+  cursor c(a, begin);
+  for (int64_t e = begin; e < end;) {
+    // stream index of element e
+    int64_t rem = e, f = 0;
+    for (int d = nd - 1; d >= 0; --d) {
+      f += (rem % a.shape[d]) * map[d];
+      rem /= a.shape[d];
+    }
+    const int64_t col = e % last;
+    const int64_t n = std::min({run_max, last - col, end - e});
+    compute_run(k, s, first + static_cast<uint64_t>(f), n, buf);
+    for (int64_t i = 0; i < n; ++i) {
+      store<Out>::put(c.ptr(), buf[i]);
+      c.next();
+    }
+    e += n;
+  }
+}
+
 template <class K, class Out>
 void run_kernel(const K& k, const array_view& a, const fill_request& r, int nthreads) {
   const stream_id s = make_stream(r.seed, r.stream, r.extra);
   const int64_t n = element_count(a);
+  if (!r.index_map.empty()) {
+    parallel_over(n, nthreads, [&](int64_t b, int64_t e) {
+      fill_shard_share<K, Out>(k, s, a, r.first, r.index_map, b, e);
+    });
+    return;
+  }
   const bool contiguous = is_c_contiguous(a);
   parallel_over(n, nthreads, [&](int64_t b, int64_t e) {
     fill_share<K, Out>(k, s, a, r.first, b, e, contiguous);
@@ -299,6 +335,8 @@ void run_float_scheme(const array_view& a, const fill_request& r, int nthreads, 
 
 void cpu_fill(const array_view& a, const fill_request& r, int nthreads) {
   require(a.shape.size() == a.strides.size(), "shape and strides differ in length");
+  require(r.index_map.empty() || r.index_map.size() == a.shape.size(),
+          "index_map needs one entry per dimension");
   for (int64_t s : a.shape) require(s >= 0, "negative dimension");
   if (element_count(a) == 0) return;
   const double* v = r.params.data();

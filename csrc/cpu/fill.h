@@ -21,6 +21,9 @@ struct fill_request {
   uint32_t extra;
   uint64_t first;  // logical index of the view's element 0 in the stream (0 for whole tensors)
   std::vector<double> params;
+  // Empty: element e of the view is stream element first + e. Otherwise (a shard of a larger
+  // tensor) element (i_0, ..., i_k) is stream element first + sum_d i_d * index_map[d].
+  std::vector<int64_t> index_map;
 };
 
 enum class simd_kind : int { scalar = 0, avx2 = 1, avx512 = 2 };

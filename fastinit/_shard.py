@@ -1,0 +1,96 @@
+"""Sharded fills: ``out`` receives ``full[index]`` of the logical tensor ``full`` of shape
+``full_shape``, bit for bit, because element ``i`` of a tensor depends only on
+``(seed, stream, i)`` (docs/stream.md section 2).
+
+A shard maps its multi-index ``(j_0, ..., j_k)`` to the full tensor's C-order index
+``first + sum_d j_d * index_map[d]``; the kernels take that map (``fastinit._core.fill``'s
+``index_map``), so a row shard, a column shard, a strided block or a single column all fill in
+one call, into any destination layout.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from ._validate import check_shape
+
+__all__ = ["Shard", "resolve_shard", "fill_by_runs"]
+
+
+class Shard(NamedTuple):
+    full_shape: tuple[int, ...]
+    first: int                 # full-tensor index of the shard's element (0, ..., 0)
+    index_map: list[int]       # full-tensor index step per shard dimension
+    rows: tuple[int, int, int] | None = None  # (start, stop, step) along full dim 0, 2-D only
+    cols: tuple[int, int, int] | None = None  # the same along full dim 1
+
+
+def resolve_shard(out_shape: tuple[int, ...], full_shape: Any, index: Any,
+                  scheme: str) -> Shard | None:
+    """Validate ``full_shape=`` / ``index=`` against ``out``'s shape; None for a whole tensor."""
+    if full_shape is None:
+        if index is not None:
+            raise ValueError(f"{scheme}: index= needs full_shape= (the shape of the whole "
+                             f"tensor that index selects from)")
+        return None
+    full = check_shape(full_shape, "full_shape")
+    if index is None:
+        index = ()
+    if not isinstance(index, tuple):
+        index = (index,)
+    if len(index) > len(full):
+        raise ValueError(f"{scheme}: index has {len(index)} entries but full_shape {full} has "
+                         f"{len(full)} dimensions")
+    index = index + (slice(None),) * (len(full) - len(index))
+    strides = [1] * len(full)
+    for d in range(len(full) - 2, -1, -1):
+        strides[d] = strides[d + 1] * full[d + 1]
+    first = 0
+    index_map: list[int] = []
+    shard_shape: list[int] = []
+    spans: list[tuple[int, int, int]] = []
+    for d, (entry, n) in enumerate(zip(index, full)):
+        if isinstance(entry, slice):
+            if entry.step == 0:
+                raise ValueError(f"{scheme}: index[{d}] has a step of 0")
+            start, stop, step = entry.indices(n)
+            length = len(range(start, stop, step))
+            first += start * strides[d] if length else 0
+            index_map.append(step * strides[d])
+            shard_shape.append(length)
+            spans.append((start, stop, step))
+        elif isinstance(entry, (int, np.integer)) and not isinstance(entry, (bool, np.bool_)):
+            k = operator.index(entry)
+            if not -n <= k < n:
+                raise ValueError(f"{scheme}: index[{d}] = {k} is out of range for dimension "
+                                 f"{d} of full_shape {full} (size {n})")
+            k %= n
+            first += k * strides[d]
+            spans.append((k, k + 1, 1))
+        else:
+            raise TypeError(f"{scheme}: index must be a tuple of ints and slices, got "
+                            f"{type(entry).__name__} at position {d}")
+    if tuple(shard_shape) != tuple(out_shape):
+        raise ValueError(f"{scheme}: out has shape {tuple(out_shape)} but full_shape{full}"
+                         f"[index] has shape {tuple(shard_shape)}")
+    rows = spans[0] if len(full) == 2 else None
+    cols = spans[1] if len(full) == 2 else None
+    return Shard(full, first, index_map, rows, cols)
+
+
+def fill_by_runs(fill_run: Callable[[np.ndarray, int], None], arr: np.ndarray,
+                 first: int, index_map: list[int]) -> None:
+    """For a backend without an index map (Numba): one fill per run of consecutive stream
+    elements: a row along the last axis when its step is 1, single elements otherwise."""
+    step = index_map[-1]
+    for idx in np.ndindex(*arr.shape[:-1]):
+        row = arr[idx]
+        base = first + sum(i * m for i, m in zip(idx, index_map))
+        if step == 1:
+            fill_run(row, base)
+        else:
+            for j in range(row.shape[0]):
+                fill_run(row[j:j + 1], base + j * step)
