@@ -188,7 +188,8 @@ def _prepare(out: Any, dtype: DTypeLike, scheme: str, full_shape: Any, index: An
     shard = resolve_shard(arr.shape, full_shape, index, scheme)
     if shard is None:
         return arr, ret, None, tuple(arr.shape)
-    return arr, ret, {"first": shard.first, "index_map": shard.index_map}, shard.full_shape
+    loc = {"first": shard.first, "index_map": shard.index_map or None}
+    return arr, ret, loc, shard.full_shape
 
 
 # ---- constants ---------------------------------------------------------------------------------

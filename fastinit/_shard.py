@@ -23,7 +23,7 @@ __all__ = ["Shard", "resolve_shard", "fill_by_runs"]
 class Shard(NamedTuple):
     full_shape: tuple[int, ...]
     first: int                 # full-tensor index of the shard's element (0, ..., 0)
-    index_map: list[int]       # full-tensor index step per shard dimension
+    index_map: list[int]       # full-tensor index step per shard dimension; [] if contiguous
     rows: tuple[int, int, int] | None = None  # (start, stop, step) along full dim 0, 2-D only
     cols: tuple[int, int, int] | None = None  # the same along full dim 1
 
@@ -78,7 +78,14 @@ def resolve_shard(out_shape: tuple[int, ...], full_shape: Any, index: Any,
                          f"[index] has shape {tuple(shard_shape)}")
     rows = spans[0] if len(full) == 2 else None
     cols = spans[1] if len(full) == 2 else None
-    return Shard(full, first, index_map, rows, cols)
+    # A shard that is one contiguous run of the stream (a block of whole rows, say) is just an
+    # offset: index_map then equals the C-order element strides of the shard.
+    expect, run = 1, True
+    for n, m in zip(reversed(shard_shape), reversed(index_map)):
+        if n != 1 and m != expect:
+            run = False
+        expect *= n
+    return Shard(full, first, [] if run else index_map, rows, cols)
 
 
 def fill_by_runs(fill_run: Callable[[np.ndarray, int], None], arr: np.ndarray,

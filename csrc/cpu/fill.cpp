@@ -220,33 +220,56 @@ void parallel_over(int64_t n, int nthreads, const F& share) {
 }
 
 // A shard: element e of the view (multi-index i) is element first + sum_d i_d * map[d] of the
-// stream. Runs along the last axis are consecutive stream elements when map[last] == 1: each
-// run is computed in one piece; otherwise element by element.
+// stream. Along the last axis a run of the view is an arithmetic progression of stream
+// elements with step map[last]: step 1 is computed in one piece, written straight into a
+// contiguous destination; another step computes the span the run covers (at most kSpan
+// elements) and takes every step-th value.
 template <class K, class Out>
 void fill_shard_share(const K& k, const stream_id& s, const array_view& a, uint64_t first,
                       const std::vector<int64_t>& map, int64_t begin, int64_t end) {
   using V = typename K::value_type;
-  alignas(64) V buf[kTile];
+  constexpr int64_t kSpan = 4 * kTile;
+  alignas(64) V buf[kSpan];
   const int nd = static_cast<int>(a.shape.size());
   const int64_t last = a.shape[nd - 1];
-  const int64_t run_max = map[nd - 1] == 1 ? kTile : 1;
-  cursor c(a, begin);
+  const int64_t step = map[nd - 1];
+  const int64_t astep = step < 0 ? -step : step;
+  const int64_t isz = itemsize(a.dtype);
+  const bool contiguous = is_c_contiguous(a);
+  constexpr bool direct = sizeof(V) == (sizeof(Out) == 1 ? 2 : sizeof(Out));
+  const int64_t run_max = step == 1 ? kTile : std::max<int64_t>(1, (kSpan - 1) / astep + 1);
+  const bool nt = direct && contiguous && element_count(a) * isz >= kStreamingBytes;
+  const int64_t dstep = a.strides[nd - 1];  // bytes between neighbours along the last axis
   for (int64_t e = begin; e < end;) {
-    // stream index of element e
-    int64_t rem = e, f = 0;
+    int64_t rem = e, f = 0, off = 0;  // stream index and byte offset of element e
     for (int d = nd - 1; d >= 0; --d) {
-      f += (rem % a.shape[d]) * map[d];
+      const int64_t i = rem % a.shape[d];
+      f += i * map[d];
+      off += i * a.strides[d];
       rem /= a.shape[d];
     }
-    const int64_t col = e % last;
-    const int64_t n = std::min({run_max, last - col, end - e});
-    compute_run(k, s, first + static_cast<uint64_t>(f), n, buf);
-    for (int64_t i = 0; i < n; ++i) {
-      store<Out>::put(c.ptr(), buf[i]);
-      c.next();
+    const int64_t n = std::min({run_max, last - e % last, end - e});
+    const uint64_t f0 = first + static_cast<uint64_t>(f);
+    char* dst = a.data + off;
+    if (step == 1 && contiguous && direct) {
+      compute_run(k, s, f0, n, reinterpret_cast<V*>(dst), nt);
+    } else {
+      const V* vals = buf;
+      int64_t stride = 1;
+      if (step == 1) {
+        compute_run(k, s, f0, n, buf);
+      } else {
+        const int64_t span = (n - 1) * astep + 1;
+        const uint64_t lo = step > 0 ? f0 : f0 - static_cast<uint64_t>((n - 1) * astep);
+        compute_run(k, s, lo, span, buf);
+        vals = step > 0 ? buf : buf + span - 1;
+        stride = step > 0 ? astep : -astep;
+      }
+      for (int64_t i = 0; i < n; ++i) store<Out>::put(dst + i * dstep, vals[i * stride]);
     }
     e += n;
   }
+  if (nt && simd_path() != simd_kind::scalar) avx2::store_fence();
 }
 
 template <class K, class Out>
