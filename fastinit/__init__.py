@@ -18,6 +18,7 @@ from typing import Any
 from ._backend import backend_name as _backend_name
 from ._backend import get_num_threads, set_backend, set_num_threads
 from ._backend import simd_level as _simd_level
+from ._checkpoint import init_checkpoint
 from ._fans import calculate_gain, compute_fans
 from ._generator import Generator, default_generator, manual_seed
 from ._schemes import (constant, dirac, eye, glorot_normal, glorot_uniform, he_normal,
@@ -33,7 +34,8 @@ __all__ = [
     "lecun_uniform", "lecun_normal", "variance_scaling", "orthogonal", "sparse", "eye", "dirac",
     "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "random_raw",
     "compute_fans", "calculate_gain", "Generator", "manual_seed", "default_generator",
-    "set_num_threads", "get_num_threads", "set_backend", "info", "__version__",
+    "set_num_threads", "get_num_threads", "set_backend", "info", "init_checkpoint",
+    "__version__",
 ]
 
 

@@ -1,4 +1,5 @@
-"""The ``fastinit`` command: ``fastinit bench`` measures fills against NumPy and PyTorch."""
+"""The ``fastinit`` command: ``fastinit bench`` measures fills against NumPy and PyTorch;
+``fastinit init SPEC -o FILE.safetensors`` writes an initialized checkpoint."""
 
 from __future__ import annotations
 
@@ -236,7 +237,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--json", metavar="FILE", help="also write the results as JSON ('-': stdout)")
     b.add_argument("--plot", metavar="FILE.png",
                    help="plot throughput against size (sizes 2**12 .. --size), needs matplotlib")
+    i = sub.add_parser("init", help="write an initialized safetensors checkpoint from a spec",
+                       description="Fill every tensor of a JSON or TOML spec straight into a "
+                                   "memory map of FILE.safetensors, in row chunks, never "
+                                   "holding the model in memory (docs/sharding.md, "
+                                   "'Checkpoints').")
+    i.add_argument("spec", metavar="SPEC", help="the spec: a .json or .toml file")
+    i.add_argument("-o", "--output", metavar="FILE.safetensors", required=True,
+                   help="the checkpoint to write (written as FILE.partial, then renamed)")
+    i.add_argument("--chunk-mib", type=float, default=64.0,
+                   help="largest piece filled at once, MiB (default 64)")
+    i.add_argument("--threads", type=int, default=None,
+                   help="fill threads (default: all this process may use)")
+    i.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.command == "init":
+        from ._checkpoint import SpecError, main_init
+
+        if args.threads is not None:
+            if args.threads < 1:
+                parser.error("--threads must be >= 1")
+            fastinit.set_num_threads(args.threads)
+        if not args.chunk_mib > 0:
+            parser.error("--chunk-mib must be > 0")
+        try:
+            return main_init(args.spec, args.output, progress=not args.no_progress,
+                             chunk_mib=args.chunk_mib)
+        except SpecError as exc:
+            print(f"fastinit init: error: {exc}", file=sys.stderr)
+            return 2
     if args.threads < 1 or args.repeat < 1:
         parser.error("--threads and --repeat must be >= 1")
 

@@ -30,6 +30,8 @@ EXPECTED_PUBLIC = {
     # helpers, seeding, threads, backend
     "compute_fans", "calculate_gain", "Generator", "manual_seed", "default_generator",
     "set_num_threads", "get_num_threads", "set_backend", "info", "__version__",
+    # checkpoints (fastinit/_checkpoint.py)
+    "init_checkpoint",
 }
 ALIASES = {
     "glorot_uniform": "xavier_uniform",
