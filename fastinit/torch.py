@@ -1,0 +1,529 @@
+"""fastinit for PyTorch: a drop-in for :mod:`torch.nn.init`, whole-module init, and a patch.
+
+Needs the optional extra ``torch`` (``pip install fastinit[torch]``); ``import fastinit`` never
+imports torch, only ``import fastinit.torch`` does.
+
+* The functions of :mod:`torch.nn.init` (``uniform_``, ``normal_``, ``trunc_normal_``,
+  ``constant_``, ``ones_``, ``zeros_``, ``eye_``, ``dirac_``, ``xavier_uniform_``,
+  ``xavier_normal_``, ``kaiming_uniform_``, ``kaiming_normal_``, ``orthogonal_``, ``sparse_``,
+  ``calculate_gain``) with PyTorch's names, parameters and defaults. They fill the tensor in
+  place with fastinit's kernels and return it. ``generator=`` takes what fastinit's ``seed=``
+  takes (an int, a :class:`fastinit.Generator`, None: fastinit's global generator) or a
+  :class:`torch.Generator` (see :func:`seed_from_torch_generator`).
+* :func:`init_module`: re-initialize every parameter of a module tree with the distribution
+  PyTorch's own ``reset_parameters`` uses for that layer type, from one seed.
+* :func:`patch`: inside ``with fastinit.torch.patch():`` the functions of ``torch.nn.init``
+  are fastinit's, so model constructors (``nn.Linear(...)`` calls ``init.kaiming_uniform_``)
+  fill their weights at fastinit's speed.
+
+Tensors: CPU float32, float64, float16 and bfloat16 tensors are filled through a NumPy view of
+their memory (no copy; any strides), CUDA float32/float64/float16 tensors through fastinit's
+CUDA path (``__cuda_array_interface__``), meta tensors are returned untouched (as PyTorch does).
+Parameters that require grad are filled through ``detach()``. See docs/torch.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import threading
+import warnings
+from typing import Any, Iterator, Union
+
+import numpy as np
+import torch
+
+from . import _schemes as S
+from ._fans import calculate_gain as _fi_calculate_gain
+from ._generator import Generator
+
+__all__ = [
+    "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
+    "sparse_", "calculate_gain", "init_module", "patch", "seed_from_torch_generator",
+]
+
+GeneratorLike = Union[int, Generator, "torch.Generator", None]
+
+#: The functions :func:`patch` replaces in ``torch.nn.init`` (calculate_gain is pure and left).
+_PATCHED = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
+            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+            "kaiming_normal_", "orthogonal_", "sparse_")
+#: torch's own functions, captured at import (before any patch), for the fallbacks.
+_ORIGINAL = {name: getattr(torch.nn.init, name) for name in _PATCHED}
+
+_FLOATS = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16}
+
+_patch_lock = threading.Lock()
+# One entry per active patch(): its generator (None: the global one). Non-empty: patched.
+_patch_seed: list = []
+
+
+class _Unsupported(TypeError):
+    """A tensor fastinit cannot fill (dtype or device); patch() hands it to torch."""
+
+
+# ---- tensors and generators --------------------------------------------------------------------
+
+
+def _bfloat16() -> Any:
+    import ml_dtypes
+
+    return ml_dtypes.bfloat16
+
+
+def _target(tensor: Any, name: str) -> Any:
+    """What fastinit's schemes fill for `tensor`: a NumPy view of its memory (CPU) or the
+    detached tensor itself (CUDA, through ``__cuda_array_interface__``)."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name}: tensor must be a torch.Tensor, got {type(tensor).__name__}")
+    t = tensor.detach()
+    dev = t.device.type
+    if dev == "cpu":
+        if t.dtype in _FLOATS:
+            return t.numpy()
+        if t.dtype == torch.bfloat16:
+            # NumPy has no bfloat16: view the same bytes as int16, then as ml_dtypes.bfloat16.
+            return t.view(torch.int16).numpy().view(_bfloat16())
+        raise _Unsupported(f"{name}: fastinit fills float32, float64, float16 and bfloat16 "
+                           f"tensors, got {t.dtype}")
+    if dev == "cuda":
+        if t.dtype == torch.bfloat16:
+            raise _Unsupported(f"{name}: CUDA bfloat16 tensors cannot be filled by fastinit: "
+                               "torch does not export bfloat16 through "
+                               "__cuda_array_interface__; fill a float32 tensor and convert, "
+                               "or use torch.nn.init")
+        if t.dtype not in _FLOATS:
+            raise _Unsupported(f"{name}: fastinit fills float32, float64 and float16 CUDA "
+                               f"tensors, got {t.dtype}")
+        return t
+    raise _Unsupported(f"{name}: fastinit fills CPU and CUDA tensors, got device {t.device}")
+
+
+def _skip(tensor: Any) -> bool:
+    """Meta tensors (no data) are returned as they are, as torch.nn.init does."""
+    return isinstance(tensor, torch.Tensor) and tensor.is_meta
+
+
+def seed_from_torch_generator(generator: "torch.Generator") -> tuple[int, int]:
+    """The fastinit ``(seed, stream)`` a call with ``generator=`` a :class:`torch.Generator`
+    uses.
+
+    ``seed = generator.initial_seed()`` (mod 2**64) and ``stream`` a 32-bit draw
+    ``torch.randint(0, 2**32, (), generator=generator)``: deterministic for a generator in a
+    given state (``manual_seed`` it to replay), and the draw advances the generator, so
+    successive calls with the same generator differ. The values are fastinit's stream, not
+    the numbers torch itself would draw.
+    """
+    draw = int(torch.randint(0, 2**32, (), generator=generator, dtype=torch.int64,
+                             device=generator.device))
+    return int(generator.initial_seed()) % 2**64, draw
+
+
+def _seed(generator: Any) -> Any:
+    """fastinit's ``seed=`` for a torch-style ``generator=`` argument."""
+    if isinstance(generator, torch.Generator):
+        return seed_from_torch_generator(generator)
+    if generator is None and _patch_seed:
+        return _patch_seed[-1]
+    return generator
+
+
+def _fallback(name: str, tensor: Any, *args: Any, **kwargs: Any) -> Any:
+    return _ORIGINAL[name](tensor, *args, **kwargs)
+
+
+def _routed(name: str, run: Any, tensor: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run fastinit's fill `run(target)`, or hand the call to torch where fastinit cannot fill
+    `tensor` (only inside patch(), or for the deterministic fills)."""
+    try:
+        target = _target(tensor, name)
+    except _Unsupported:
+        if _patch_seed or name in _DETERMINISTIC:  # inside patch(): torch's own
+            return _fallback(name, tensor, *args, **kwargs)
+        raise
+    with torch.no_grad():
+        run(target)
+    return tensor
+
+
+_DETERMINISTIC = ("constant_", "ones_", "zeros_", "eye_", "dirac_")
+
+
+def _torch_function(tensor: Any) -> bool:
+    """A tensor subclass or mode that overrides torch functions (DTensor, ...): torch's own."""
+    return torch.overrides.has_torch_function_variadic(tensor)
+
+
+def _fans(tensor: Any) -> tuple[int, int]:
+    if tensor.dim() < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
+                         "2 dimensions")
+    receptive = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+# ---- torch.nn.init's functions -----------------------------------------------------------------
+
+
+def calculate_gain(nonlinearity: str, param: Union[int, float, None] = None) -> float:
+    """The recommended gain for a nonlinearity, as :func:`torch.nn.init.calculate_gain` (a
+    float always; torch returns the int 1 for the unit-gain family, equal in value)."""
+    try:
+        return _fi_calculate_gain(nonlinearity, param)
+    except ValueError as exc:
+        if str(exc).startswith("unsupported"):
+            raise ValueError(f"Unsupported nonlinearity {nonlinearity}") from None
+        raise ValueError(f"negative_slope {param} not a valid number") from None
+
+
+def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0,
+             generator: GeneratorLike = None) -> Any:
+    """U(a, b) in place, as :func:`torch.nn.init.uniform_`; `generator`: int, fastinit or
+    torch Generator, or None (fastinit's global generator)."""
+    if _skip(tensor):
+        return tensor
+    if _torch_function(tensor):
+        return _fallback("uniform_", tensor, a, b, generator=generator)
+    return _routed("uniform_", lambda x: S.uniform(x, a, b, seed=_seed(generator)),
+                   tensor, a, b, generator=generator)
+
+
+def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0,
+            generator: GeneratorLike = None) -> Any:
+    """N(mean, std**2) in place, as :func:`torch.nn.init.normal_`."""
+    if _skip(tensor):
+        return tensor
+    if _torch_function(tensor):
+        return _fallback("normal_", tensor, mean, std, generator=generator)
+    return _routed("normal_", lambda x: S.normal(x, mean, std, seed=_seed(generator)),
+                   tensor, mean, std, generator=generator)
+
+
+def trunc_normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: GeneratorLike = None) -> Any:
+    """N(mean, std**2) truncated to the absolute bounds [a, b], as
+    :func:`torch.nn.init.trunc_normal_` (exact inverse CDF, no rejection)."""
+    if _skip(tensor):
+        return tensor
+    return _routed("trunc_normal_",
+                   lambda x: S.trunc_normal(x, mean, std, a, b, seed=_seed(generator)),
+                   tensor, mean, std, a, b, generator=generator)
+
+
+def constant_(tensor: Any, val: float) -> Any:
+    """Fill with `val`, as :func:`torch.nn.init.constant_` (other dtypes: torch's fill)."""
+    if _skip(tensor):
+        return tensor
+    if _torch_function(tensor):
+        return _fallback("constant_", tensor, val)
+    return _routed("constant_", lambda x: S.constant(x, val), tensor, val)
+
+
+def ones_(tensor: Any) -> Any:
+    """Fill with 1, as :func:`torch.nn.init.ones_`."""
+    if _skip(tensor):
+        return tensor
+    return _routed("ones_", S.ones, tensor)
+
+
+def zeros_(tensor: Any) -> Any:
+    """Fill with 0, as :func:`torch.nn.init.zeros_`."""
+    if _skip(tensor):
+        return tensor
+    return _routed("zeros_", S.zeros, tensor)
+
+
+def eye_(tensor: Any) -> Any:
+    """The identity matrix in a 2-D tensor, as :func:`torch.nn.init.eye_`."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    if _skip(tensor):
+        return tensor
+    return _routed("eye_", S.eye, tensor)
+
+
+def dirac_(tensor: Any, groups: int = 1) -> Any:
+    """The Dirac delta in a 3-, 4- or 5-D tensor, as :func:`torch.nn.init.dirac_`."""
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if tensor.size(0) % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    if _skip(tensor):
+        return tensor
+    return _routed("dirac_", lambda x: S.dirac(x, groups), tensor, groups)
+
+
+def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: GeneratorLike = None) -> Any:
+    """U(-l, l), ``l = gain * sqrt(6 / (fan_in + fan_out))``, as
+    :func:`torch.nn.init.xavier_uniform_`."""
+    _fans(tensor)
+    if _skip(tensor) or tensor.numel() == 0:
+        return tensor
+    return _routed("xavier_uniform_",
+                   lambda x: S.xavier_uniform(x, gain, seed=_seed(generator)),
+                   tensor, gain, generator=generator)
+
+
+def xavier_normal_(tensor: Any, gain: float = 1.0, generator: GeneratorLike = None) -> Any:
+    """N(0, s**2), ``s = gain * sqrt(2 / (fan_in + fan_out))``, as
+    :func:`torch.nn.init.xavier_normal_`."""
+    _fans(tensor)
+    if _skip(tensor) or tensor.numel() == 0:
+        return tensor
+    return _routed("xavier_normal_",
+                   lambda x: S.xavier_normal(x, gain, seed=_seed(generator)),
+                   tensor, gain, generator=generator)
+
+
+def _kaiming(name: str, fill: Any, tensor: Any, a: float, mode: str, nonlinearity: str,
+             generator: Any) -> Any:
+    if _skip(tensor):
+        return tensor
+    if _torch_function(tensor):
+        return _fallback(name, tensor, a, mode, nonlinearity, generator=generator)
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return tensor
+    if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of "
+                         "['fan_in', 'fan_out']")
+    _fans(tensor)
+    calculate_gain(nonlinearity, a)  # torch's errors for a bad nonlinearity or slope
+    return _routed(name, lambda x: fill(x, a, mode, nonlinearity, seed=_seed(generator)),
+                   tensor, a, mode, nonlinearity, generator=generator)
+
+
+def kaiming_uniform_(tensor: Any, a: float = 0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", generator: GeneratorLike = None) -> Any:
+    """U(-l, l), ``l = gain * sqrt(3 / fan)``, as :func:`torch.nn.init.kaiming_uniform_`."""
+    return _kaiming("kaiming_uniform_", S.kaiming_uniform, tensor, a, mode, nonlinearity,
+                    generator)
+
+
+def kaiming_normal_(tensor: Any, a: float = 0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", generator: GeneratorLike = None) -> Any:
+    """N(0, s**2), ``s = gain / sqrt(fan)``, as :func:`torch.nn.init.kaiming_normal_`."""
+    return _kaiming("kaiming_normal_", S.kaiming_normal, tensor, a, mode, nonlinearity,
+                    generator)
+
+
+def orthogonal_(tensor: Any, gain: float = 1, generator: GeneratorLike = None) -> Any:
+    """A (semi-)orthogonal matrix, as :func:`torch.nn.init.orthogonal_` (fastinit's own QR of
+    its normal stream: not torch's numbers)."""
+    if tensor.ndimension() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if _skip(tensor) or tensor.numel() == 0:
+        return tensor
+    return _routed("orthogonal_", lambda x: S.orthogonal(x, gain, seed=_seed(generator)),
+                   tensor, gain, generator=generator)
+
+
+def sparse_(tensor: Any, sparsity: float, std: float = 0.01,
+            generator: GeneratorLike = None) -> Any:
+    """N(0, std**2) with ``ceil(sparsity * rows)`` zeros per column, as
+    :func:`torch.nn.init.sparse_`."""
+    if tensor.ndimension() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    if _skip(tensor):
+        return tensor
+    return _routed("sparse_", lambda x: S.sparse(x, sparsity, std, seed=_seed(generator)),
+                   tensor, sparsity, std, generator=generator)
+
+
+# ---- init_module --------------------------------------------------------------------------------
+
+
+def _linear_like(m: Any, gen: Generator, fill: Any) -> None:
+    """nn.Linear, nn.ConvNd, nn.ConvTransposeNd: kaiming_uniform_(w, a=sqrt(5)) (that is
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in))), bias U(-b, b) with b = 1/sqrt(fan_in) (0 if fan_in
+    is 0), fan_in from the weight as torch computes it (dim 1 times the kernel: for a
+    transposed conv, out_channels/groups times the kernel)."""
+    w = m.weight
+    fill(w, lambda t: kaiming_uniform_(t, a=math.sqrt(5), generator=gen)
+         if t.numel() else None)
+    if getattr(m, "bias", None) is not None:
+        fan_in = _fans(w)[0]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        fill(m.bias, lambda t: uniform_(t, -bound, bound, generator=gen))
+
+
+def _bilinear(m: Any, gen: Generator, fill: Any) -> None:
+    bound = 1 / math.sqrt(m.weight.size(1))
+    fill(m.weight, lambda t: uniform_(t, -bound, bound, generator=gen))
+    if m.bias is not None:
+        fill(m.bias, lambda t: uniform_(t, -bound, bound, generator=gen))
+
+
+def _embedding(m: Any, gen: Generator, fill: Any) -> None:
+    def run(t: Any) -> None:
+        normal_(t, generator=gen)
+        if m.padding_idx is not None:
+            with torch.no_grad():
+                t[m.padding_idx].fill_(0)
+    fill(m.weight, run)
+
+
+def _norm(m: Any, gen: Generator, fill: Any) -> None:
+    if hasattr(m, "reset_running_stats"):
+        m.reset_running_stats()
+    if getattr(m, "weight", None) is not None:
+        fill(m.weight, ones_)
+    if getattr(m, "bias", None) is not None:
+        fill(m.bias, zeros_)
+
+
+def _rnn(m: Any, gen: Generator, fill: Any) -> None:
+    stdv = 1.0 / math.sqrt(m.hidden_size) if m.hidden_size > 0 else 0
+    for p in m.parameters(recurse=False):
+        fill(p, lambda t: uniform_(t, -stdv, stdv, generator=gen))
+
+
+def _mha(m: Any, gen: Generator, fill: Any) -> None:
+    """As MultiheadAttention._reset_parameters: xavier_uniform_ on in_proj_weight (or q/k/v),
+    zeros on in_proj_bias and out_proj.bias, xavier_normal_ on bias_k/bias_v; out_proj.weight
+    keeps its Linear init (done before, as its child)."""
+    for name in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight"):
+        p = getattr(m, name, None)
+        if p is not None:
+            fill(p, lambda t: xavier_uniform_(t, generator=gen))
+    if m.in_proj_bias is not None:
+        fill(m.in_proj_bias, zeros_)
+        zeros_(m.out_proj.bias)  # torch overrides the Linear bias it gave out_proj
+    for name in ("bias_k", "bias_v"):
+        p = getattr(m, name, None)
+        if p is not None:
+            fill(p, lambda t: xavier_normal_(t, generator=gen))
+
+
+def _rules() -> list:
+    nn = torch.nn
+    conv = (nn.modules.conv._ConvNd,)
+    norms = [nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._NormBase]
+    if hasattr(nn, "RMSNorm"):
+        norms.append(nn.RMSNorm)
+    return [
+        ((nn.Linear,) + conv, _linear_like),
+        ((nn.Bilinear,), _bilinear),
+        ((nn.Embedding, nn.EmbeddingBag), _embedding),
+        (tuple(norms), _norm),
+        ((nn.RNNBase, nn.RNNCellBase), _rnn),
+        ((nn.MultiheadAttention,), _mha),
+    ]
+
+
+def init_module(module: Any, seed: Union[int, Generator, None] = None) -> Any:
+    """Re-initialize every parameter of `module` and its submodules, in place, with the
+    distribution PyTorch's own ``reset_parameters`` uses for the layer type, drawn by fastinit.
+
+    Rules (as torch 2.x): Linear, Conv{1,2,3}d, ConvTranspose{1,2,3}d: weight
+    ``kaiming_uniform_(a=sqrt(5))``, bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in of
+    the weight as stored; Bilinear: U(-1/sqrt(in1), 1/sqrt(in1)); Embedding, EmbeddingBag:
+    N(0, 1), the padding_idx row zero; LayerNorm, RMSNorm, GroupNorm, BatchNorm and
+    InstanceNorm: weight ones, bias zeros, running statistics reset; RNN/LSTM/GRU and cells:
+    U(-1/sqrt(hidden), 1/sqrt(hidden)); MultiheadAttention: xavier_uniform_ projections, zero
+    biases (out_proj.bias too), xavier_normal_ bias_k/bias_v, out_proj.weight as a Linear.
+
+    Other modules with parameters of their own: their ``reset_parameters()`` is called, if
+    they have one, inside :func:`patch` with the same generator (so its ``torch.nn.init`` calls
+    are fastinit's and seeded; anything else it draws comes from torch's RNG); without one
+    their parameters are left as they are.
+
+    Modules are visited children first (as constructors run), in ``named_modules`` order; a
+    parameter shared by several modules is initialized once, by the first. Each random fill
+    takes the next stream of ``Generator(seed)``, so a given seed gives the same values on
+    every run. `seed`: an int, a :class:`fastinit.Generator` (its next streams), or None (the
+    global generator). Returns `module`.
+    """
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"init_module: module must be a torch.nn.Module, got "
+                        f"{type(module).__name__}")
+    gen = seed if isinstance(seed, Generator) else (
+        Generator(seed) if seed is not None else None)
+    if gen is None:
+        from ._generator import default_generator
+
+        gen = default_generator()
+    rules = _rules()
+    seen: set[int] = set()
+
+    def fill(p: Any, run: Any) -> None:
+        if p is None or id(p) in seen:
+            return
+        seen.add(id(p))
+        if isinstance(p, torch.nn.parameter.UninitializedParameter):
+            return  # a lazy module before its first forward: nothing to fill yet
+        run(p)
+
+    for m in _post_order(module):
+        for types, rule in rules:
+            if isinstance(m, types):
+                rule(m, gen, fill)
+                break
+        else:
+            own = [p for p in m.parameters(recurse=False) if id(p) not in seen]
+            if own and callable(getattr(m, "reset_parameters", None)):
+                seen.update(id(p) for p in own)
+                with patch(seed=gen):
+                    m.reset_parameters()
+    return module
+
+
+def _post_order(module: Any) -> Iterator[Any]:
+    seen: set[int] = set()
+
+    def walk(m: Any) -> Iterator[Any]:
+        if id(m) in seen:
+            return
+        seen.add(id(m))
+        for child in m.children():
+            yield from walk(child)
+        yield m
+
+    return walk(module)
+
+
+# ---- patch ---------------------------------------------------------------------------------------
+
+
+_REPLACEMENT = {name: globals()[name] for name in _PATCHED}
+
+
+@contextlib.contextmanager
+def patch(seed: Union[int, Generator, None] = None) -> Iterator[None]:
+    """Inside the block, ``torch.nn.init``'s functions are fastinit's.
+
+    Replaced: the 14 filling functions of ``torch.nn.init`` (not ``calculate_gain``), and the
+    same names in every loaded module that imported them directly (``from torch.nn.init import
+    xavier_uniform_``, as ``torch.nn.modules.activation`` does for MultiheadAttention). Model
+    code calling ``nn.init.*`` (e.g. ``nn.Linear.reset_parameters``, which looks up
+    ``init.kaiming_uniform_`` at call time) then fills with fastinit. Tensors fastinit cannot
+    fill (integer dtypes, other devices, CUDA bfloat16, tensor subclasses) go to torch's own
+    function. Calls with ``generator=None`` use `seed` (an int: a fastinit Generator(seed) for
+    the block; a Generator; None: fastinit's global generator). Everything is restored on exit,
+    also on an exception. Patches process-wide state: not for threads that build models
+    concurrently with torch's own init.
+    """
+    gen = Generator(seed) if isinstance(seed, int) and not isinstance(seed, bool) else seed
+    with _patch_lock:
+        saved: list[tuple[Any, str, Any]] = []
+        originals = {id(f): name for name, f in _ORIGINAL.items()}
+        for mod in list(sys.modules.values()):
+            d = getattr(mod, "__dict__", None)
+            if d is None or mod is sys.modules[__name__]:
+                continue
+            for name in _PATCHED:
+                f = d.get(name)
+                if f is not None and originals.get(id(f)) == name:
+                    saved.append((mod, name, f))
+        for mod, name, _ in saved:
+            setattr(mod, name, _REPLACEMENT[name])
+        _patch_seed.append(gen)
+    try:
+        yield
+    finally:
+        with _patch_lock:
+            _patch_seed.pop()
+            for mod, name, f in saved:
+                setattr(mod, name, f)
