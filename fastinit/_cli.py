@@ -231,6 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--backend", choices=("core", "numba"), default=None,
                    help="fastinit backend to measure (default: the one in use, see "
                         "docs/backends.md); the first calls are timed separately")
+    b.add_argument("--torch-model", action="store_true",
+                   help="time a ~1B-parameter Llama-style torch.nn model: init_module against "
+                        "reset_parameters, and building under fastinit.torch.patch() against "
+                        "building plainly (needs PyTorch)")
     b.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                    help="cuda: fill CuPy arrays on the GPU (needs CuPy and a CUDA device), "
                         "against cudaMemsetAsync, CuPy and torch.nn.init on CUDA")
@@ -269,6 +273,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads < 1 or args.repeat < 1:
         parser.error("--threads and --repeat must be >= 1")
 
+    if args.torch_model:
+        from ._bench_torch import bench_torch_model, format_torch_model
+
+        result = bench_torch_model(args.threads, max(args.repeat, 1))
+        print(format_torch_model(result))
+        if args.json:
+            payload = json.dumps({"info": fastinit.info(), "torch_model": result}, indent=1)
+            if args.json == "-":
+                print(payload)
+            else:
+                with open(args.json, "w") as fh:
+                    fh.write(payload)
+        return 0
     if args.device == "cuda":
         from ._bench_cuda import bench_cuda, format_cuda_table
 

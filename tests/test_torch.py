@@ -292,3 +292,12 @@ def test_patch_routes_and_restores():
 def test_import_fastinit_does_not_import_torch():
     code = "import sys, fastinit; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_bench_torch_model_runs_on_a_tiny_model():
+    pytest.importorskip("torch")
+    from fastinit._bench_torch import bench_torch_model, format_torch_model
+    r = bench_torch_model(threads=1, repeat=1, dims=(64, 128, 2, 100))
+    assert r["params"] == 100 * 64 + 2 * (2 * 64 + 4 * 64 * 64 + 3 * 64 * 128) + 64 + 64 * 100
+    assert r["init_module"] > 0 and r["reset_parameters"] > 0
+    assert "init_module" in format_torch_model(r)
