@@ -97,6 +97,10 @@ def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], t
                 shape = _matrix_shape(size)
                 buf = np.empty(shape, dt)
                 first_call("constant", dname, lambda: fastinit.zeros(buf))
+                # fastinit's figures first, then the peers': PyTorch's OpenMP threads keep
+                # spinning for a while after each call and would take the second core from
+                # the fill that follows them.
+                size_rows = []
                 for scheme in schemes:
                     first_call(scheme, dname, _fastinit_call(scheme, buf))
                     row = BenchRow(scheme, dtype_name(dt), size, threads, backend=backend_used,
@@ -105,15 +109,17 @@ def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], t
                     if scheme != "constant":
                         row.seconds["fill"] = _median_time(_fastinit_call("constant", buf),
                                                            repeat)
+                    size_rows.append(row)
+                for row in size_rows:
                     if peers:
-                        np_call = _numpy_call(scheme, buf)
+                        np_call = _numpy_call(row.scheme, buf)
                         if np_call is not None:
                             row.seconds["numpy"] = _median_time(np_call, repeat)
-                        torch_call = _torch_call(scheme, shape, dt)
+                        torch_call = _torch_call(row.scheme, shape, dt)
                         if torch_call is not None:
                             row.seconds["torch"] = _median_time(torch_call, repeat)
                     rows.append(row)
-                    bar.advance(f"{scheme} {dtype_name(dt)} n={size}")
+                    bar.advance(f"{row.scheme} {dtype_name(dt)} n={size}")
                 del buf
     return rows
 
@@ -170,11 +176,13 @@ def plot(rows: Sequence[BenchRow], path: str) -> None:
     for ax, scheme in zip(axes[0], schemes):
         for dname in dtypes:
             sel = [r for r in rows if r.scheme == scheme and r.dtype == dname]
-            for lib, style in (("fastinit", "-o"), ("numpy", "--s"), ("torch", ":^")):
+            for lib, style, color in (("fastinit", "-o", "C0"), ("numpy", "--s", "C1"),
+                                      ("torch", ":^", "C2")):
                 pts = [(r.size, r.gsamples(lib)) for r in sel if r.gsamples(lib)]
                 if pts:
                     xs, ys = zip(*pts)
-                    ax.plot(xs, ys, style, label=f"{lib} {dname}" if len(dtypes) > 1 else lib)
+                    ax.plot(xs, ys, style, color=color,
+                            label=f"{lib} {dname}" if len(dtypes) > 1 else lib)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_title(scheme)
