@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <atomic>
+#include <functional>
 #include <stdexcept>
 
 #include "cpu/fill.h"
@@ -39,8 +40,22 @@ void fill(int kind, int dtype, py::array out, uint64_t seed, uint32_t stream, ui
   fill_request r{static_cast<scheme>(kind), seed,  stream, extra, first, std::move(params),
                  std::move(index_map)};
   const int nthreads = current_threads();
-  py::gil_scoped_release release;
-  cpu_fill(a, r, nthreads);
+  bool interrupted = false;
+  // Between chunks of a large fill: take the GIL for a moment and run Python's signal handlers,
+  // so Ctrl-C (KeyboardInterrupt) stops a multi-GiB fill promptly.
+  const std::function<bool()> keep_going = [&interrupted] {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+      interrupted = true;
+      return false;
+    }
+    return true;
+  };
+  {
+    py::gil_scoped_release release;
+    cpu_fill(a, r, nthreads, keep_going);
+  }
+  if (interrupted) throw py::error_already_set();  // the KeyboardInterrupt (or other) raised
 }
 
 py::tuple philox(std::vector<uint32_t> ctr, std::vector<uint32_t> key) {

@@ -8,6 +8,7 @@
 #include <emmintrin.h>
 
 #include <atomic>
+#include <functional>
 #include <type_traits>
 
 #include "../halfconv.h"
@@ -20,6 +21,8 @@ namespace fastinit {
 namespace {
 std::atomic<int> g_simd{-1};  // -1: not chosen yet
 }
+
+void fill_dispatch(const array_view& a, const fill_request& r, int nthreads);
 
 simd_kind simd_path() {
   int v = g_simd.load(std::memory_order_relaxed);
@@ -201,12 +204,17 @@ void fill_share(const K& k, const stream_id& s, const array_view& a, uint64_t fi
   }
 }
 
+// The calling thread's interruption check (cpu_fill's `keep_going`), asked between chunks.
+thread_local const std::function<bool()>* t_keep_going = nullptr;
+thread_local bool t_stopped = false;
+constexpr int64_t kChunk = int64_t{1} << 22;  // elements between two interruption checks
+
 template <class F>
-void parallel_over(int64_t n, int nthreads, const F& share) {
+void parallel_over_chunk(int64_t begin, int64_t n, int nthreads, const F& share) {
   int64_t want = std::max<int64_t>(1, n / kMinPerThread);
   const int t = static_cast<int>(std::min<int64_t>(std::max(nthreads, 1), want));
   if (t <= 1) {
-    share(int64_t{0}, n);
+    share(begin, begin + n);
     return;
   }
   // Static chunks, multiples of the tile (so of every kernel's block), one per thread.
@@ -215,10 +223,22 @@ void parallel_over(int64_t n, int nthreads, const F& share) {
   pool_run(t, t, [&](int id) {
     const int64_t b = std::min(n, id * per * kTile);
     const int64_t e = std::min(n, (id + 1) * per * kTile);
-    if (b < e) share(b, e);
+    if (b < e) share(begin + b, begin + e);
   });
 }
 
+// share(b, e) over [0, n), on up to nthreads threads, in chunks of kChunk elements with the
+// interruption check between them (a Ctrl-C stops a multi-GiB fill within a few ms).
+template <class F>
+void parallel_over(int64_t n, int nthreads, const F& share) {
+  for (int64_t c0 = 0; c0 < n; c0 += kChunk) {
+    if (c0 > 0 && t_keep_going != nullptr && !(*t_keep_going)()) {
+      t_stopped = true;
+      return;
+    }
+    parallel_over_chunk(c0, std::min(kChunk, n - c0), nthreads, share);
+  }
+}
 // A shard: element e of the view (multi-index i) is element first + sum_d i_d * map[d] of the
 // stream. Along the last axis a run of the view is an arithmetic progression of stream
 // elements with step map[last]: step 1 is computed in one piece, written straight into a
@@ -356,7 +376,18 @@ void run_float_scheme(const array_view& a, const fill_request& r, int nthreads, 
 
 }  // namespace
 
-void cpu_fill(const array_view& a, const fill_request& r, int nthreads) {
+bool cpu_fill(const array_view& a, const fill_request& r, int nthreads,
+              const std::function<bool()>& keep_going) {
+  t_keep_going = keep_going ? &keep_going : nullptr;
+  t_stopped = false;
+  struct reset {
+    ~reset() { t_keep_going = nullptr; }
+  } reset_on_exit;
+  fill_dispatch(a, r, nthreads);
+  return !t_stopped;
+}
+
+void fill_dispatch(const array_view& a, const fill_request& r, int nthreads) {
   require(a.shape.size() == a.strides.size(), "shape and strides differ in length");
   require(r.index_map.empty() || r.index_map.size() == a.shape.size(),
           "index_map needs one entry per dimension");

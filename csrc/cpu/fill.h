@@ -1,6 +1,7 @@
 // The CPU fill: any scheme of kernels.h into any strided array of a supported dtype.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "../kernels.h"
@@ -31,7 +32,10 @@ simd_kind simd_path();            // the path fills use (chosen at first use: th
 bool set_simd_path(simd_kind k);  // false if this CPU cannot run k
 
 // Validates only what it must to stay memory-safe (the Python layer validates the rest) and
-// fills. Throws std::invalid_argument on an inconsistent request.
-void cpu_fill(const array_view& out, const fill_request& req, int nthreads);
+// fills. Throws std::invalid_argument on an inconsistent request. `keep_going` (optional) is
+// asked on the calling thread between chunks of a large fill; when it answers false the fill
+// stops there (the array is partly written) and cpu_fill returns false.
+bool cpu_fill(const array_view& out, const fill_request& req, int nthreads,
+              const std::function<bool()>& keep_going = {});
 
 }  // namespace fastinit
