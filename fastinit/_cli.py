@@ -220,6 +220,18 @@ def _list(allowed: Sequence[str]) -> Callable[[str], list[str]]:
     return parse
 
 
+def _write_json(path: str | None, payload: dict[str, Any]) -> None:
+    """--json: the results to a file, or to stdout for '-'; nothing without the option."""
+    if not path:
+        return
+    text = json.dumps(payload, indent=1)
+    if path == "-":
+        print(text)
+    else:
+        with open(path, "w") as fh:
+            fh.write(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import fastinit
 
@@ -286,26 +298,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         result = bench_torch_model(args.threads, max(args.repeat, 1))
         print(format_torch_model(result))
-        if args.json:
-            payload = json.dumps({"info": fastinit.info(), "torch_model": result}, indent=1)
-            if args.json == "-":
-                print(payload)
-            else:
-                with open(args.json, "w") as fh:
-                    fh.write(payload)
+        _write_json(args.json, {"info": fastinit.info(), "torch_model": result})
         return 0
     if args.device == "cuda":
         from ._bench_cuda import bench_cuda, format_cuda_table
 
         cuda_rows = bench_cuda(args.schemes, args.dtype, args.size, max(args.repeat, 3))
         print(format_cuda_table(cuda_rows))
-        if args.json:
-            payload = json.dumps({"info": fastinit.info(), "rows": cuda_rows}, indent=1)
-            if args.json == "-":
-                print(payload)
-            else:
-                with open(args.json, "w") as fh:
-                    fh.write(payload)
+        _write_json(args.json, {"info": fastinit.info(), "rows": cuda_rows})
         return 0
     if args.backend is not None:
         fastinit.set_backend(args.backend)
@@ -323,13 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     first = format_first_calls(rows)
     if first:
         print(first)
-    if args.json:
-        payload = json.dumps({"info": info, "rows": [asdict(r) for r in rows]}, indent=1)
-        if args.json == "-":
-            print(payload)
-        else:
-            with open(args.json, "w") as fh:
-                fh.write(payload)
+    _write_json(args.json, {"info": info, "rows": [asdict(r) for r in rows]})
     if args.plot:
         plot(rows, args.plot)
         print(f"plot written to {args.plot}")
