@@ -76,6 +76,9 @@ struct lane<float> {
     return __builtin_sqrtf(x);
 #endif
   }
+  // a > b ? a : b and a < b ? a : b, NaNs and signed zeros included (x86's max/min exactly)
+  FASTINIT_HD static float max_first(float a, float b) { return a > b ? a : b; }
+  FASTINIT_HD static float min_first(float a, float b) { return a < b ? a : b; }
   FASTINIT_HD static bool any(bool m) { return m; }
 };
 
@@ -97,6 +100,8 @@ struct lane<double> {
     return __builtin_sqrt(x);
 #endif
   }
+  FASTINIT_HD static double max_first(double a, double b) { return a > b ? a : b; }
+  FASTINIT_HD static double min_first(double a, double b) { return a < b ? a : b; }
   FASTINIT_HD static bool any(bool m) { return m; }
 };
 

@@ -311,10 +311,11 @@ struct trunc_params {
   trunc_branch<T> br[2];
 };
 
+// x < lo ? lo : x, then x > hi ? hi : x (a NaN x stays NaN; -0 stays -0 against a bound +0).
 template <class F, class S>
 FASTINIT_HD F clamp_to(F x, S lo, S hi) {
-  x = select(x < lo, lane<F>::splat(lo), x);
-  return select(x > hi, lane<F>::splat(hi), x);
+  using L = lane<F>;
+  return L::min_first(L::splat(hi), L::max_first(L::splat(lo), x));
 }
 
 // The pieces of one element, `up` in (0, 1/2] and `bit` the branch bit (0 or 1 per lane):

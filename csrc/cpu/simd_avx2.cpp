@@ -33,6 +33,9 @@ struct lane<vf8> {
   static vi8 to_signed(vu8 u) { return (vi8)(u); }
   static vf8 cvt(vi8 i) { return __builtin_convertvector(i, vf8); }  // vcvtdq2ps: nearest
   static vf8 sqrt(vf8 x) { return reinterpret_cast<vf8>(_mm256_sqrt_ps(reinterpret_cast<__m256>(x))); }
+  // vmaxps/vminps are a > b ? a : b and a < b ? a : b, as lane<float>'s
+  static vf8 max_first(vf8 a, vf8 b) { return (vf8)(_mm256_max_ps((__m256)(a), (__m256)(b))); }
+  static vf8 min_first(vf8 a, vf8 b) { return (vf8)(_mm256_min_ps((__m256)(a), (__m256)(b))); }
   static bool any(vi8 m) { return _mm256_movemask_ps(reinterpret_cast<__m256>(m)) != 0; }
 };
 
@@ -59,6 +62,8 @@ struct lane<vd4> {
     return h * 67108864.0 + l;  // h * 2^26 exact, the sum exact (< 2^53)
   }
   static vd4 sqrt(vd4 x) { return reinterpret_cast<vd4>(_mm256_sqrt_pd(reinterpret_cast<__m256d>(x))); }
+  static vd4 max_first(vd4 a, vd4 b) { return (vd4)(_mm256_max_pd((__m256d)(a), (__m256d)(b))); }
+  static vd4 min_first(vd4 a, vd4 b) { return (vd4)(_mm256_min_pd((__m256d)(a), (__m256d)(b))); }
   static bool any(vi4 m) { return _mm256_movemask_pd(reinterpret_cast<__m256d>(m)) != 0; }
 };
 

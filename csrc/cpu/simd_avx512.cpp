@@ -30,6 +30,9 @@ struct lane<vf16> {
   static vi16 to_signed(vu16 u) { return (vi16)(u); }
   static vf16 cvt(vi16 i) { return __builtin_convertvector(i, vf16); }  // nearest
   static vf16 sqrt(vf16 x) { return (vf16)(_mm512_sqrt_ps((__m512)(x))); }
+  // vmaxps/vminps are a > b ? a : b and a < b ? a : b, as lane<float>'s
+  static vf16 max_first(vf16 a, vf16 b) { return (vf16)(_mm512_max_ps((__m512)(a), (__m512)(b))); }
+  static vf16 min_first(vf16 a, vf16 b) { return (vf16)(_mm512_min_ps((__m512)(a), (__m512)(b))); }
   static bool any(vi16 m) { return _mm512_movepi32_mask((__m512i)(m)) != 0; }
 };
 
@@ -45,6 +48,8 @@ struct lane<vd8> {
   static vil8 to_signed(vul8 u) { return (vil8)(u); }
   static vd8 cvt(vil8 i) { return __builtin_convertvector(i, vd8); }  // exact: |i| < 2^53
   static vd8 sqrt(vd8 x) { return (vd8)(_mm512_sqrt_pd((__m512d)(x))); }
+  static vd8 max_first(vd8 a, vd8 b) { return (vd8)(_mm512_max_pd((__m512d)(a), (__m512d)(b))); }
+  static vd8 min_first(vd8 a, vd8 b) { return (vd8)(_mm512_min_pd((__m512d)(a), (__m512d)(b))); }
   static bool any(vil8 m) { return _mm512_movepi64_mask((__m512i)(m)) != 0; }
 };
 

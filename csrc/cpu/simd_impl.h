@@ -97,127 +97,124 @@ struct groups {
 
   // ---- truncated normal, tail lanes compacted ----
   //
-  // Every lane takes the centre piece; the lanes that need the tail (log, sqrt, rational) are
-  // queued and computed a vector at a time, then written over their centre values. A vector
+  // Two passes over a batch of kTruncGroups counter-vector pairs. The first computes the centre
+  // piece of every lane and stores it; the words of the lanes that need the tail instead (log,
+  // sqrt, rational) are compressed, with their offsets, onto a queue. The second computes the
+  // queued lanes a whole vector at a time and writes them over their centre values. A vector
   // that is mostly tail is computed in place. Same operations per lane as trunc_normal_value.
 
-  template <class F, class S, class IdxT>
-  class tail_queue {
-   public:
-    using UL = lane_u<F>;
-    static constexpr int W = static_cast<int>(sizeof(F) / sizeof(S));
-    tail_queue(const trunc_params<S>& p, S* out) : p_(p), out_(out) {}
+  static constexpr int kTruncGroups = 16;
 
-    void push(unsigned mask, const F& up, const UL& bit, const UL& index) {
+  // The queued words of one batch and their element offsets from the batch's first element.
+  template <class UW>
+  struct tail_batch {
+    static constexpr int kMax = kTruncGroups * 8 * B + B;  // every lane of the batch, + padding
+    alignas(64) UW word[kMax];
+    alignas(64) UW offset[kMax];
+    int n = 0;
+
+    template <class UL>
+    void push(unsigned mask, const UL& w, const UL& off) {
       if (mask == 0) return;
-      const F cu = Isa::compress(mask, up);
-      const UL cb = Isa::compress(mask, bit);
-      const UL ci = Isa::compress(mask, index);
-      std::memcpy(up_ + n_, &cu, sizeof cu);
-      std::memcpy(bit_ + n_, &cb, sizeof cb);
-      std::memcpy(idx_ + n_, &ci, sizeof ci);
-      n_ += __builtin_popcount(mask);
-      if (n_ >= W) {
-        compute(W);
-        n_ -= W;
-        std::memmove(up_, up_ + W, sizeof(S) * W);
-        std::memmove(bit_, bit_ + W, sizeof(IdxT) * W);
-        std::memmove(idx_, idx_ + W, sizeof(IdxT) * W);
+      const UL cw = Isa::compress(mask, w);
+      const UL co = Isa::compress(mask, off);
+      std::memcpy(word + n, &cw, sizeof cw);
+      std::memcpy(offset + n, &co, sizeof co);
+      n += __builtin_popcount(mask);
+    }
+
+    // The tail values of the queued lanes, written to out[offset].
+    template <class F, class S>
+    void finish(const trunc_params<S>& p, S* out) {
+      using UL = lane_u<F>;
+      constexpr int W = static_cast<int>(sizeof(F) / sizeof(S));
+      for (int i = n; i % W != 0; ++i) word[i] = word[0];  // valid input, result unused
+      for (int k = 0; k < n; k += W) {
+        UL w, bit;
+        std::memcpy(&w, word + k, sizeof w);
+        const F up = trunc_half_unit<F>(w, bit);
+        const F v = trunc_finish(trunc_tail_z(up, bit, p), p);
+        const int m = std::min(W, n - k);
+        for (int i = 0; i < m; ++i) out[offset[k + i]] = v[i];
       }
+      n = 0;
     }
-
-    void flush() {
-      if (n_ > 0) compute(n_);
-      n_ = 0;
-    }
-
-   private:
-    void compute(int count) {
-      for (int i = count; i < W; ++i) {  // pad with a queued lane: valid input, result unused
-        up_[i] = up_[0];
-        bit_[i] = bit_[0];
-      }
-      F up;
-      UL bit;
-      std::memcpy(&up, up_, sizeof up);
-      std::memcpy(&bit, bit_, sizeof bit);
-      const F v = trunc_finish(trunc_tail_z(up, bit, p_), p_);
-      for (int i = 0; i < count; ++i) out_[idx_[i]] = v[i];
-    }
-
-    const trunc_params<S>& p_;
-    S* out_;
-    alignas(64) S up_[2 * W];
-    alignas(64) IdxT bit_[2 * W];
-    alignas(64) IdxT idx_[2 * W];
-    int n_ = 0;
   };
 
   static void trunc32(const trunc_params<float>& p, const stream_id& s, uint64_t j,
                       int64_t count, float* out) {
-    tail_queue<F32, float, uint32_t> q(p, out);
+    tail_batch<uint32_t> q;
     U32 lane4;
     for (int b = 0; b < B; ++b) lane4[b] = static_cast<uint32_t>(4 * b);
-    for (int64_t g = 0; g < count; ++g, j += 2 * B) {
-      ctr x[2];
-      Isa::philox2(s, j, x[0], x[1]);
-      for (int h = 0; h < 2; ++h) {
-        const int64_t base = (2 * g + h) * 4 * B;
-        F32 a[4], up[4];
-        U32 bit[4];
-        unsigned mask[4];
-        for (int l = 0; l < 4; ++l) {
-          up[l] = trunc_half_unit<F32>(Isa::words(x[h], l), bit[l]);
-          decltype(F32{} < F32{}) tail;
-          F32 z = trunc_centre_z(up[l], bit[l], p, tail);
-          mask[l] = Isa::mask(tail);
-          if (2 * __builtin_popcount(mask[l]) > B) {
-            z = select(tail, trunc_tail_z(up[l], bit[l], p), z);
-            mask[l] = 0;
+    for (int64_t g0 = 0; g0 < count; g0 += kTruncGroups) {
+      const int64_t gn = std::min<int64_t>(kTruncGroups, count - g0);
+      float* batch = out + g0 * 8 * B;
+      for (int64_t g = 0; g < gn; ++g, j += 2 * B) {
+        ctr x[2];
+        Isa::philox2(s, j, x[0], x[1]);
+        for (int h = 0; h < 2; ++h) {
+          const uint32_t base = static_cast<uint32_t>((2 * g + h) * 4 * B);
+          F32 a[4];
+          unsigned mask[4];
+#pragma GCC unroll 4
+          for (int l = 0; l < 4; ++l) {
+            U32 bit;
+            const F32 up = trunc_half_unit<F32>(Isa::words(x[h], l), bit);
+            decltype(F32{} < F32{}) tail;
+            F32 z = trunc_centre_z(up, bit, p, tail);
+            mask[l] = Isa::mask(tail);
+            if (2 * __builtin_popcount(mask[l]) > B) {
+              z = select(tail, trunc_tail_z(up, bit, p), z);
+              mask[l] = 0;
+            }
+            a[l] = trunc_finish(z, p);
           }
-          a[l] = trunc_finish(z, p);
+          Isa::transpose_store(a, batch + base, false);  // the centre values; the tails later
+          for (int l = 0; l < 4; ++l)
+            q.push(mask[l], Isa::words(x[h], l), lane4 + (base + static_cast<uint32_t>(l)));
         }
-        Isa::transpose_store(a, out + base, false);  // the centre values, then the tails
-        for (int l = 0; l < 4; ++l)
-          q.push(mask[l], up[l], bit[l], lane4 + static_cast<uint32_t>(base + l));
       }
+      q.template finish<F32>(p, batch);
     }
-    q.flush();
   }
 
   static void trunc64(const trunc_params<double>& p, const stream_id& s, uint64_t j,
                       int64_t count, double* out) {
-    tail_queue<F64, double, uint64_t> q(p, out);
+    tail_batch<uint64_t> q;
     U64 offs[4];
     for (int l = 0; l < 4; ++l)
       for (int b = 0; b < B / 2; ++b) offs[l][b] = static_cast<uint64_t>(offset64(l, b));
-    for (int64_t g = 0; g < count; ++g, j += 2 * B) {
-      ctr x[2];
-      Isa::philox2(s, j, x[0], x[1]);
-      for (int h = 0; h < 2; ++h) {
-        const int64_t base = (2 * g + h) * 2 * B;
-        U64 w[4];
-        Isa::words64(x[h], w);
-        F64 v[4], up[4];
-        U64 bit[4];
-        unsigned mask[4];
-        for (int l = 0; l < 4; ++l) {
-          up[l] = trunc_half_unit<F64>(w[l], bit[l]);
-          decltype(F64{} < F64{}) tail;
-          F64 z = trunc_centre_z(up[l], bit[l], p, tail);
-          mask[l] = Isa::mask(tail);
-          if (4 * __builtin_popcount(mask[l]) > B) {
-            z = select(tail, trunc_tail_z(up[l], bit[l], p), z);
-            mask[l] = 0;
+    for (int64_t g0 = 0; g0 < count; g0 += kTruncGroups) {
+      const int64_t gn = std::min<int64_t>(kTruncGroups, count - g0);
+      double* batch = out + g0 * 4 * B;
+      for (int64_t g = 0; g < gn; ++g, j += 2 * B) {
+        ctr x[2];
+        Isa::philox2(s, j, x[0], x[1]);
+        for (int h = 0; h < 2; ++h) {
+          const uint64_t base = static_cast<uint64_t>((2 * g + h) * 2 * B);
+          U64 w[4];
+          Isa::words64(x[h], w);
+          F64 v[4];
+          unsigned mask[4];
+#pragma GCC unroll 4
+          for (int l = 0; l < 4; ++l) {
+            U64 bit;
+            const F64 up = trunc_half_unit<F64>(w[l], bit);
+            decltype(F64{} < F64{}) tail;
+            F64 z = trunc_centre_z(up, bit, p, tail);
+            mask[l] = Isa::mask(tail);
+            if (4 * __builtin_popcount(mask[l]) > B) {
+              z = select(tail, trunc_tail_z(up, bit, p), z);
+              mask[l] = 0;
+            }
+            v[l] = trunc_finish(z, p);
           }
-          v[l] = trunc_finish(z, p);
+          Isa::store64(v, batch + base, false);
+          for (int l = 0; l < 4; ++l) q.push(mask[l], w[l], offs[l] + base);
         }
-        Isa::store64(v, out + base, false);
-        for (int l = 0; l < 4; ++l)
-          q.push(mask[l], up[l], bit[l], offs[l] + static_cast<uint64_t>(base));
       }
+      q.template finish<F64>(p, batch);
     }
-    q.flush();
   }
 
   // Elements [first, first + n) from whole steps of 2 B blocks: `whole(j, steps, out)` writes
