@@ -280,7 +280,9 @@ def test_fast_trunc_cdf_matches_scipy(params) -> None:
 
 # ---- every scheme and dtype, 10**7 values -------------------------------------------------------
 
-# Observed for these seeds, (KS p, chi2 p), 13 schemes x 4 dtypes: see docs/reliability.md.
+# Observed for these seeds, 13 schemes x 4 dtypes: KS p 0.0044 .. 0.9973, chi-squared p 0.0095 ..
+# 0.9910 (705 .. 1000 bins after merging); the truncated normal's 43 hard cases below: KS p
+# 0.0325 .. 0.9994, chi-squared p 0.0276 .. 0.9596 (27 .. 1000 bins). docs/reliability.md.
 
 
 @pytest.mark.parametrize("dtname", list(DTYPES))
