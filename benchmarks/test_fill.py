@@ -55,11 +55,11 @@ def test_fill(benchmark, measure, bench_config, scheme: str, dtype: str, lib: st
     benchmark.group = f"{scheme}-{dtype}"
     dt = resolve_dtype(dtype)
     shape = _matrix_shape(bench_config.size)
+    buf = _touched(shape, dt)
     if lib == "torch":
         pytest.importorskip("torch")
-        fn = _torch_call(scheme, shape, dt)  # its own tensor, pages touched
+        fn = _torch_call(scheme, buf)  # a tensor on the same memory
     else:
-        buf = _touched(shape, dt)
         fn = _fastinit_call(scheme, buf) if lib == "fastinit" else _numpy_call(scheme, buf)
     assert fn is not None
     measure(fn, library=lib, elements=bench_config.size, itemsize=dt.itemsize)

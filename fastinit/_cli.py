@@ -115,7 +115,7 @@ def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], t
                         np_call = _numpy_call(row.scheme, buf)
                         if np_call is not None:
                             row.seconds["numpy"] = _median_time(np_call, repeat)
-                        torch_call = _torch_call(row.scheme, shape, dt)
+                        torch_call = _torch_call(row.scheme, buf)
                         if torch_call is not None:
                             row.seconds["torch"] = _median_time(torch_call, repeat)
                     rows.append(row)

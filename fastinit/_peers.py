@@ -65,15 +65,20 @@ def _numpy_call(scheme: str, buf: np.ndarray) -> Callable[[], Any] | None:
     return None
 
 
-def _torch_call(scheme: str, shape: tuple[int, ...], dt: np.dtype) -> Callable[[], Any] | None:
+def _torch_call(scheme: str, buf: np.ndarray) -> Callable[[], Any] | None:
+    """torch.nn.init's equivalent, on a tensor that shares `buf`'s memory (no copy): the same
+    pages as fastinit's and NumPy's calls, so page state (first touch, zero pages) is equal."""
     try:
         import torch
     except ImportError:
         return None
+    shape, dt = buf.shape, buf.dtype
     tdt = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
            "bfloat16": torch.bfloat16}[dtype_name(dt)]
-    t = torch.empty(shape, dtype=tdt)
-    t.fill_(0)  # touch the pages
+    if tdt is torch.bfloat16:  # NumPy has no bfloat16: the same bytes through an int16 view
+        t = torch.from_numpy(buf.view(np.int16)).view(torch.bfloat16)
+    else:
+        t = torch.from_numpy(buf)
     init = torch.nn.init
     calls: dict[str, Callable[[], Any]] = {
         "constant": lambda: t.fill_(0.5),
