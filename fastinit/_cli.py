@@ -47,12 +47,31 @@ class BenchRow:
         return None if g is None else g * itemsize
 
 
+# A timed sample lasts at least this long: a call shorter than that is timed as the mean of a
+# batch of back-to-back calls (as timeit does), so small fills measure the call, not the timer
+# and the cold caches of one isolated call.
+_MIN_SAMPLE_S = 2e-3
+
+
 def _median_time(fn: Callable[[], Any], repeat: int) -> float:
+    """Median seconds per call of `repeat` samples (each one call, or a batch of short ones)."""
+    t0 = time.perf_counter()
+    fn()
+    once = time.perf_counter() - t0
+    if once >= _MIN_SAMPLE_S:  # long calls: that first call is the first sample
+        times = [once]
+        for _ in range(repeat - 1):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+    batch = min(100_000, int(_MIN_SAMPLE_S / max(once, 1e-7)) + 1)
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
+        for _ in range(batch):
+            fn()
+        times.append((time.perf_counter() - t0) / batch)
     return statistics.median(times)
 
 

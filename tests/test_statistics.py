@@ -24,8 +24,7 @@ to nearest in the output dtype ("the rounded model"; for float64 the rounding is
 
 Seeds are fixed (crc32 of the case name), so nothing here flakes: a correct library passes every
 bound except with probability about 1e-6 per p-value. The p-values observed for these seeds are
-recorded next to the tests. All of it is marked slow (about 3-4 minutes on 2 cores) and runs in
-CI.
+recorded next to the tests. All of it is marked slow (about 2 minutes on 2 cores) and runs in CI.
 """
 
 from __future__ import annotations
