@@ -141,6 +141,23 @@ struct groups {
     }
   };
 
+  // The values of one vector of words, from the centre piece; `mask` gets the lanes that need
+  // the tail instead, for the queue. A vector that is mostly tail is finished here (mask 0).
+  template <class F, class S>
+  static F trunc_centre(const lane_u<F>& w, const trunc_params<S>& p, unsigned& mask) {
+    constexpr int W = static_cast<int>(sizeof(F) / sizeof(S));
+    lane_u<F> bit;
+    const F up = trunc_half_unit<F>(w, bit);
+    decltype(F{} < F{}) tail;
+    F z = trunc_centre_z(up, bit, p, tail);
+    mask = Isa::mask(tail);
+    if (2 * __builtin_popcount(mask) > W) {
+      z = select(tail, trunc_tail_z(up, bit, p), z);
+      mask = 0;
+    }
+    return trunc_finish(z, p);
+  }
+
   static void trunc32(const trunc_params<float>& p, const stream_id& s, uint64_t j,
                       int64_t count, float* out) {
     tail_batch<uint32_t> q;
@@ -157,18 +174,7 @@ struct groups {
           F32 a[4];
           unsigned mask[4];
 #pragma GCC unroll 4
-          for (int l = 0; l < 4; ++l) {
-            U32 bit;
-            const F32 up = trunc_half_unit<F32>(Isa::words(x[h], l), bit);
-            decltype(F32{} < F32{}) tail;
-            F32 z = trunc_centre_z(up, bit, p, tail);
-            mask[l] = Isa::mask(tail);
-            if (2 * __builtin_popcount(mask[l]) > B) {
-              z = select(tail, trunc_tail_z(up, bit, p), z);
-              mask[l] = 0;
-            }
-            a[l] = trunc_finish(z, p);
-          }
+          for (int l = 0; l < 4; ++l) a[l] = trunc_centre<F32>(Isa::words(x[h], l), p, mask[l]);
           Isa::transpose_store(a, batch + base, false);  // the centre values; the tails later
           for (int l = 0; l < 4; ++l)
             q.push(mask[l], Isa::words(x[h], l), lane4 + (base + static_cast<uint32_t>(l)));
@@ -197,18 +203,7 @@ struct groups {
           F64 v[4];
           unsigned mask[4];
 #pragma GCC unroll 4
-          for (int l = 0; l < 4; ++l) {
-            U64 bit;
-            const F64 up = trunc_half_unit<F64>(w[l], bit);
-            decltype(F64{} < F64{}) tail;
-            F64 z = trunc_centre_z(up, bit, p, tail);
-            mask[l] = Isa::mask(tail);
-            if (4 * __builtin_popcount(mask[l]) > B) {
-              z = select(tail, trunc_tail_z(up, bit, p), z);
-              mask[l] = 0;
-            }
-            v[l] = trunc_finish(z, p);
-          }
+          for (int l = 0; l < 4; ++l) v[l] = trunc_centre<F64>(w[l], p, mask[l]);
           Isa::store64(v, batch + base, false);
           for (int l = 0; l < 4; ++l) q.push(mask[l], w[l], offs[l] + base);
         }
