@@ -21,32 +21,14 @@ import fastinit  # noqa: E402
 from fastinit import _backend as B  # noqa: E402
 from fastinit import _numba as N  # noqa: E402
 from fastinit._dtypes import dtype_code, resolve_dtype  # noqa: E402
-from fastinit._params import (inward_bounds, nearest_value, trunc_normal_constants,  # noqa: E402
-                              trunc_normal_params)
+from fastinit._params import inward_bounds  # noqa: E402
+from kernel_cases import KERNEL_CASES  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def _trunc(mean, std, a, b):
-    def params(dt):
-        return trunc_normal_params(trunc_normal_constants(mean, std, a, b, dt))
-    return params
-
-
-SCHEMES = {
-    "raw": (B.SCHEME_RAW, lambda dt: []),
-    "constant": (B.SCHEME_CONSTANT, lambda dt: [nearest_value(-0.3, dt)]),
-    "uniform": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-0.3, 0.7, dt))),
-    "uniform_wide": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-1e4, 3e4, dt))),
-    "normal": (B.SCHEME_NORMAL, lambda dt: [0.25, 1.5]),
-    "trunc_std": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -2.0, 2.0)),
-    "trunc_wide": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -60.0, 50.0)),  # far-tail lanes
-    "trunc_far": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 40.0, 41.0)),
-    "trunc_narrow": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 0.0, 1e-3)),
-    "trunc_onesided": (B.SCHEME_TRUNC_NORMAL, _trunc(1.0, 0.5, -np.inf, 0.8)),
-    "trunc_upper_tail": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 2.0, 7.0, np.inf)),
-}
+SCHEMES = KERNEL_CASES
 DTYPES = ["float32", "float64", "float16", "bfloat16"]
 SIZES = [1, 3, 5, 31, 1000, 4099]
 FIRSTS = [0, 1, 3, 6, 2**32 + 5, 2**33 + 5, 2**62 + 1]

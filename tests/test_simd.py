@@ -9,9 +9,10 @@ import pytest
 import fastinit
 from fastinit import _backend as B
 from fastinit._dtypes import resolve_dtype
-from fastinit._params import inward_bounds, trunc_normal_constants, trunc_normal_params
+from fastinit._params import inward_bounds
 
 import reference as R
+from kernel_cases import KERNEL_CASES
 
 core = pytest.importorskip("fastinit._core")
 
@@ -27,22 +28,8 @@ def _restore_simd():
     core.set_simd_level(before)
 
 
-def _trunc(mean, std, a, b):
-    def params(dt):
-        return trunc_normal_params(trunc_normal_constants(mean, std, a, b, dt))
-    return params
-
-
-SCHEMES = {
-    "raw": (B.SCHEME_RAW, lambda dt: []),
-    "uniform": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-0.3, 0.7, dt))),
-    "normal": (B.SCHEME_NORMAL, lambda dt: [0.25, 1.5]),
-    "trunc_std": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -2.0, 2.0)),
-    "trunc_wide": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -60.0, 50.0)),  # far-tail lanes mixed in
-    "trunc_far": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 40.0, 41.0)),
-    "trunc_narrow": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 0.0, 1e-3)),
-    "trunc_onesided": (B.SCHEME_TRUNC_NORMAL, _trunc(1.0, 0.5, -np.inf, 0.8)),
-}
+# constant is not a SIMD kernel of its own (it is a pattern fill)
+SCHEMES = {k: v for k, v in KERNEL_CASES.items() if k != "constant"}
 DTYPES = ["float32", "float64", "float16", "bfloat16"]
 SIZES = [1, 5, 31, 32, 33, 64, 127, 129, 1000, 4099]
 FIRSTS = [0, 1, 3, 6, 2**32 + 5, 2**34 - 3, 2**62 + 1]

@@ -1,0 +1,31 @@
+"""The kernel-level cases that tests/test_simd.py (SIMD paths against each other) and
+tests/test_numba.py (Numba against the core) both run: (scheme id, parameters for a dtype)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastinit import _backend as B
+from fastinit._params import (inward_bounds, nearest_value, trunc_normal_constants,
+                              trunc_normal_params)
+
+
+def _trunc(mean, std, a, b):
+    def params(dt):
+        return trunc_normal_params(trunc_normal_constants(mean, std, a, b, dt))
+    return params
+
+
+KERNEL_CASES = {
+    "raw": (B.SCHEME_RAW, lambda dt: []),
+    "constant": (B.SCHEME_CONSTANT, lambda dt: [nearest_value(-0.3, dt)]),
+    "uniform": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-0.3, 0.7, dt))),
+    "uniform_wide": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-1e4, 3e4, dt))),
+    "normal": (B.SCHEME_NORMAL, lambda dt: [0.25, 1.5]),
+    "trunc_std": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -2.0, 2.0)),
+    "trunc_wide": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -60.0, 50.0)),  # far-tail lanes mixed in
+    "trunc_far": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 40.0, 41.0)),
+    "trunc_narrow": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 0.0, 1e-3)),
+    "trunc_onesided": (B.SCHEME_TRUNC_NORMAL, _trunc(1.0, 0.5, -np.inf, 0.8)),
+    "trunc_upper_tail": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 2.0, 7.0, np.inf)),
+}
