@@ -205,65 +205,16 @@ def _far_tail32(lg):
     return np.sqrt(v)
 
 
-@njit(**_JIT)
-def _ndtri_tail32(lg):
-    t = np.sqrt(-lg)
-    if t > F_27:
-        x = _far_tail32(lg)
-    elif t > F_FIVE:
-        r2 = t - F_FIVE
-        e = F_E3
-        e = e * r2 + F_E2
-        e = e * r2 + F_E1
-        e = e * r2 + F_E0
-        d = F_F2
-        d = d * r2 + F_F1
-        d = d * r2 + F_ONE
-        x = e / d
-    else:
-        r = t - F_CONST2
-        a = F_C3_
-        a = a * r + F_C2_
-        a = a * r + F_C1_
-        a = a * r + F_C0_
-        b = F_D2
-        b = b * r + F_D1
-        b = b * r + F_ONE
-        x = a / b
-    return -x
-
-
-@njit(**_JIT)
-def _trunc32(w, p):
-    """One truncated-normal value from word w; p: the 22 float32 parameters."""
-    bit = (w >> _S31) != _U0
-    up = (_cvt32(w & _U(0x7FFFFFFF)) + F_HALF) * F_2M32
-    # branch constants (base, centre, th, dd, ld, tau, dir, sgn) at p[6:14] and p[14:22],
-    # chosen by selects (fixed indices: no wrap-around checks, no dependent loads)
-    v = (p[14] if bit else p[6]) + up * (p[17] if bit else p[9])
-    sgn = p[21] if bit else p[13]
-    if v < (p[16] if bit else p[8]):
-        ld = p[18] if bit else p[10]
-        tau = p[19] if bit else p[11]
-        dirn = p[20] if bit else p[12]
-        z = sgn * _ndtri_tail32(ld + _log32(tau + dirn * up))
-    else:
-        z = sgn * _ndtri_centre32(v - (p[15] if bit else p[7]))
-    z = p[0] if z < p[0] else z
-    z = p[1] if z > p[1] else z
-    y = p[2] + p[3] * z
-    y = p[4] if y < p[4] else y
-    return p[5] if y > p[5] else y
-
-
-# The truncated normal in pieces, for tiles (see _trunc_tile): the centre of every element (a
-# loop LLVM vectorizes), then the tail elements only, compacted, then the far tail, compacted
-# again. The same operations as _trunc32, so the same values.
+# The truncated normal (docs/stream.md 7.2) in pieces, for tiles (_trunc_tile32/64): the centre
+# of every element (a loop LLVM vectorizes), then the tail elements only, compacted, then the far
+# tail, compacted again. The same operations per element as the core's trunc_normal_value
+# (csrc/transforms.h), so the same values.
 
 
 @njit(**_JIT)
 def _tail_x32(lg):
-    """x of _ndtri_tail32 for t = sqrt(-lg) <= 27, both rational pieces, chosen by a select."""
+    """-ndtri(exp(lg)) for t = sqrt(-lg) <= 27 (AS 241's two tail rationals, chosen by a
+    select; beyond 27 _far_tail32)."""
     t = np.sqrt(-lg)
     r = t - F_CONST2
     a = F_C3_
@@ -295,7 +246,9 @@ def _finish32(z, p):
 
 @njit(**_JIT)
 def _trunc_tile32(ws, m, p, vals, flags, tidx, cw, lgs, xs):
-    """vals[i] = _trunc32(ws[i], p) for i < m."""
+    """vals[i] = the truncated-normal value of word ws[i], p the 22 float32 parameters
+    (alpha, beta, mean, std, lo, hi, then branch 0's and branch 1's base, centre, th, dd, ld,
+    tau, dir, sgn), for i < m."""
     for i in range(m):  # the centre, every element; tail elements marked
         w = _U(ws[i])
         bit = (w >> _S31) != _U0
@@ -431,72 +384,6 @@ def _far_tail64(lg):
 
 
 @njit(**_JIT)
-def _ndtri_tail64(lg):
-    t = np.sqrt(-lg)
-    if t > 27.0:
-        x = _far_tail64(lg)
-    elif t > 5.0:
-        r2 = t - 5.0
-        e = 2.01033439929228813265e-07
-        e = e * r2 + 2.71155556874348757815e-05
-        e = e * r2 + 1.24266094738807843860e-03
-        e = e * r2 + 2.65321895265761230930e-02
-        e = e * r2 + 2.96560571828504891230e-01
-        e = e * r2 + 1.78482653991729133580e+00
-        e = e * r2 + 5.46378491116411436990e+00
-        e = e * r2 + 6.65790464350110377720e+00
-        d = 2.04426310338993978564e-15
-        d = d * r2 + 1.42151175831644588870e-07
-        d = d * r2 + 1.84631831751005468180e-05
-        d = d * r2 + 7.86869131145613259100e-04
-        d = d * r2 + 1.48753612908506148525e-02
-        d = d * r2 + 1.36929880922735805310e-01
-        d = d * r2 + 5.99832206555887937690e-01
-        d = d * r2 + 1.0
-        x = e / d
-    else:
-        r = t - 1.6
-        a = 7.74545014278341407640e-04
-        a = a * r + 2.27238449892691845833e-02
-        a = a * r + 2.41780725177450611770e-01
-        a = a * r + 1.27045825245236838258e+00
-        a = a * r + 3.64784832476320460504e+00
-        a = a * r + 5.76949722146069140550e+00
-        a = a * r + 4.63033784615654529590e+00
-        a = a * r + 1.42343711074968357734e+00
-        b = 1.05075007164441684324e-09
-        b = b * r + 5.47593808499534494600e-04
-        b = b * r + 1.51986665636164571966e-02
-        b = b * r + 1.48103976427480074590e-01
-        b = b * r + 6.89767334985100004550e-01
-        b = b * r + 1.67638483018380384940e+00
-        b = b * r + 2.05319162663775882187e+00
-        b = b * r + 1.0
-        x = a / b
-    return -x
-
-
-@njit(**_JIT)
-def _trunc64(w, p):
-    bit = (w >> _S63) != _U0
-    up = (_cvt64((w & _U(0x7FFFFFFFFFFFFFFF)) >> _S10) + 0.5) * 2.0**-54
-    v = (p[14] if bit else p[6]) + up * (p[17] if bit else p[9])
-    sgn = p[21] if bit else p[13]
-    if v < (p[16] if bit else p[8]):
-        ld = p[18] if bit else p[10]
-        tau = p[19] if bit else p[11]
-        dirn = p[20] if bit else p[12]
-        z = sgn * _ndtri_tail64(ld + _log64(tau + dirn * up))
-    else:
-        z = sgn * _ndtri_centre64(v - (p[15] if bit else p[7]))
-    z = p[0] if z < p[0] else z
-    z = p[1] if z > p[1] else z
-    y = p[2] + p[3] * z
-    y = p[4] if y < p[4] else y
-    return p[5] if y > p[5] else y
-
-
-@njit(**_JIT)
 def _tail_x64(lg):
     t = np.sqrt(-lg)
     r = t - 1.6
@@ -547,7 +434,7 @@ def _finish64(z, p):
 
 @njit(**_JIT)
 def _trunc_tile64(ws, m, p, vals, flags, tidx, cw, lgs, xs):
-    """vals[i] = _trunc64(w64(i), p) for i < m (ws: the words, two per element)."""
+    """_trunc_tile32 for float64: ws holds the words, two per element."""
     for i in range(m):
         w = _U(ws[2 * i]) | (_U(ws[2 * i + 1]) << _S32)
         bit = (w >> _S63) != _U0
