@@ -27,7 +27,7 @@ struct lane<vf8> {
   using I = vi8;
   using S = float;
   static constexpr bool kSingle = true;
-  static vf8 splat(float s) { return vf8{} + s; }
+  static vf8 splat(float s) { return (vf8)(_mm256_set1_ps(s)); }  // exact, also for -0
   static vf8 from_bits(vu8 u) { return (vf8)(u); }
   static vu8 to_bits(vf8 x) { return (vu8)(x); }
   static vi8 to_signed(vu8 u) { return (vi8)(u); }
@@ -45,7 +45,7 @@ struct lane<vd4> {
   using I = vi4;
   using S = double;
   static constexpr bool kSingle = false;
-  static vd4 splat(double s) { return vd4{} + s; }
+  static vd4 splat(double s) { return (vd4)(_mm256_set1_pd(s)); }
   static vd4 from_bits(vu4 u) { return (vd4)(u); }
   static vu4 to_bits(vd4 x) { return (vu4)(x); }
   static vi4 to_signed(vu4 u) { return (vi4)(u); }

@@ -24,7 +24,7 @@ struct lane<vf16> {
   using I = vi16;
   using S = float;
   static constexpr bool kSingle = true;
-  static vf16 splat(float s) { return vf16{} + s; }
+  static vf16 splat(float s) { return (vf16)(_mm512_set1_ps(s)); }  // exact, also for -0
   static vf16 from_bits(vu16 u) { return (vf16)(u); }
   static vu16 to_bits(vf16 x) { return (vu16)(x); }
   static vi16 to_signed(vu16 u) { return (vi16)(u); }
@@ -42,7 +42,7 @@ struct lane<vd8> {
   using I = vil8;
   using S = double;
   static constexpr bool kSingle = false;
-  static vd8 splat(double s) { return vd8{} + s; }
+  static vd8 splat(double s) { return (vd8)(_mm512_set1_pd(s)); }
   static vd8 from_bits(vul8 u) { return (vd8)(u); }
   static vul8 to_bits(vd8 x) { return (vul8)(x); }
   static vil8 to_signed(vul8 u) { return (vil8)(u); }
