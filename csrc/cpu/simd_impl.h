@@ -123,21 +123,36 @@ struct groups {
       n += __builtin_popcount(mask);
     }
 
-    // The tail values of the queued lanes, written to out[offset].
+    // The tail values of the queued lanes, written to out[offset]. Four vectors at a time:
+    // one vector's chain (log, sqrt, two divisions) is long, and four independent ones overlap.
     template <class F, class S>
     void finish(const trunc_params<S>& p, S* out) {
-      using UL = lane_u<F>;
       constexpr int W = static_cast<int>(sizeof(F) / sizeof(S));
       for (int i = n; i % W != 0; ++i) word[i] = word[0];  // valid input, result unused
-      for (int k = 0; k < n; k += W) {
-        UL w, bit;
-        std::memcpy(&w, word + k, sizeof w);
-        const F up = trunc_half_unit<F>(w, bit);
-        const F v = trunc_finish(trunc_tail_z(up, bit, p), p);
-        const int m = std::min(W, n - k);
-        for (int i = 0; i < m; ++i) out[offset[k + i]] = v[i];
+      int k = 0;
+      for (; k + 3 * W < n; k += 4 * W) {
+        F v[4];
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u) v[u] = tail_value<F>(p, k + u * W);
+        for (int u = 0; u < 4; ++u) scatter(v[u], k + u * W, out);
       }
+      for (; k < n; k += W) scatter(tail_value<F>(p, k), k, out);
       n = 0;
+    }
+
+    template <class F, class S>
+    F tail_value(const trunc_params<S>& p, int k) const {
+      lane_u<F> w, bit;
+      std::memcpy(&w, word + k, sizeof w);
+      const F up = trunc_half_unit<F>(w, bit);
+      return trunc_finish(trunc_tail_z(up, bit, p), p);
+    }
+
+    template <class F, class S>
+    void scatter(const F& v, int k, S* out) const {
+      constexpr int W = static_cast<int>(sizeof(F) / sizeof(S));
+      const int m = std::min(W, n - k);
+      for (int i = 0; i < m; ++i) out[offset[k + i]] = v[i];
     }
   };
 
