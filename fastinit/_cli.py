@@ -1,9 +1,10 @@
-"""The ``fastinit`` command: ``fastinit bench`` measures fills against NumPy and PyTorch;
-``fastinit init SPEC -o FILE.safetensors`` writes an initialized checkpoint."""
+"""The fastinit command: 'fastinit bench' measures fills against NumPy and PyTorch;
+'fastinit init SPEC -o FILE.safetensors' writes an initialized checkpoint."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import platform
 import statistics
@@ -115,12 +116,14 @@ def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], t
             for size in sizes:
                 shape = _matrix_shape(size)
                 buf = np.empty(shape, dt)
+                buf.view(np.uint8).fill(0)  # touch the pages: first calls exclude page faults
                 first_call("constant", dname, lambda: fastinit.zeros(buf))
                 # fastinit's figures first, then the peers': PyTorch's OpenMP threads keep
                 # spinning for a while after each call and would take the second core from
                 # the fill that follows them.
                 size_rows = []
                 for scheme in schemes:
+                    bar.note(f"{scheme} {dtype_name(dt)} n={size}: fastinit")
                     first_call(scheme, dname, _fastinit_call(scheme, buf))
                     row = BenchRow(scheme, dtype_name(dt), size, threads, backend=backend_used,
                                    first_call=first_calls[(scheme, dname)])
@@ -131,6 +134,7 @@ def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], t
                     size_rows.append(row)
                 for row in size_rows:
                     if peers:
+                        bar.note(f"{row.scheme} {dtype_name(dt)} n={size}: NumPy, PyTorch")
                         np_call = _numpy_call(row.scheme, buf)
                         if np_call is not None:
                             row.seconds["numpy"] = _median_time(np_call, repeat)
@@ -240,12 +244,13 @@ def _list(allowed: Sequence[str]) -> Callable[[str], list[str]]:
 
 
 def _write_json(path: str | None, payload: dict[str, Any]) -> None:
-    """--json: the results to a file, or to stdout for '-'; nothing without the option."""
+    """--json: the results to a file, or to stdout for '-' (the text report then goes to
+    stderr, so stdout is JSON only); nothing without the option."""
     if not path:
         return
     text = json.dumps(payload, indent=1)
     if path == "-":
-        print(text)
+        print(text, flush=True)
     else:
         with open(path, "w") as fh:
             fh.write(text)
@@ -311,19 +316,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.threads < 1 or args.repeat < 1:
         parser.error("--threads and --repeat must be >= 1")
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        parser.error("--plot needs matplotlib: pip install 'fastinit[bench]' "
+                     "(or pip install matplotlib)")
+    # The human-readable report: stdout, or stderr when --json - takes stdout.
+    report = sys.stderr if args.json == "-" else sys.stdout
 
     if args.torch_model:
         from ._bench_torch import bench_torch_model, format_torch_model
 
         result = bench_torch_model(args.threads, max(args.repeat, 1))
-        print(format_torch_model(result))
+        print(format_torch_model(result), file=report)
         _write_json(args.json, {"info": fastinit.info(), "torch_model": result})
         return 0
     if args.device == "cuda":
         from ._bench_cuda import bench_cuda, format_cuda_table
 
         cuda_rows = bench_cuda(args.schemes, args.dtype, args.size, max(args.repeat, 3))
-        print(format_cuda_table(cuda_rows))
+        print(format_cuda_table(cuda_rows), file=report)
         _write_json(args.json, {"info": fastinit.info(), "rows": cuda_rows})
         return 0
     if args.backend is not None:
@@ -335,17 +345,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = fastinit.info()
     print(f"fastinit {info['version']} ({info['backend']}, {info['simd']}), {args.threads} "
           f"threads, {platform.processor() or platform.machine()}, Python "
-          f"{platform.python_version()}, NumPy {np.__version__}", flush=True)
+          f"{platform.python_version()}, NumPy {np.__version__}", file=report, flush=True)
     rows = bench(args.schemes, args.dtype, sizes, args.threads, args.repeat,
                  peers=not args.no_peers)
-    print(format_table([r for r in rows if r.size == args.size]))
+    print(format_table([r for r in rows if r.size == args.size]), file=report)
     first = format_first_calls(rows)
     if first:
-        print(first)
+        print(first, file=report)
     _write_json(args.json, {"info": info, "rows": [asdict(r) for r in rows]})
     if args.plot:
         plot(rows, args.plot)
-        print(f"plot written to {args.plot}")
+        print(f"plot written to {args.plot}", file=report)
     return 0
 
 

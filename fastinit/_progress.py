@@ -35,7 +35,12 @@ class Progress:
             self.stream.flush()
 
     def advance(self, label: str = "") -> None:
+        """One step done; `label` says which."""
         self.done = min(self.done + 1, self.total)
+        self._draw(label)
+
+    def note(self, label: str) -> None:
+        """Say what is running now, without advancing."""
         self._draw(label)
 
     def _draw(self, label: str) -> None:

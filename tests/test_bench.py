@@ -65,3 +65,26 @@ def test_median_time_times_long_calls_one_by_one(repeat: int) -> None:
     t = _cli._median_time(slow, repeat=repeat)
     assert len(calls) == repeat  # the first call is the first sample: no extra call
     assert t >= 2 * _cli._MIN_SAMPLE_S
+
+
+def test_bench_json_to_stdout_is_json_only(tmp_path) -> None:
+    r = _run("--size", "2**12", "--schemes", "uniform", "--no-peers", "--repeat", "1",
+             "--json", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)  # nothing else on stdout
+    assert [row["scheme"] for row in d["rows"]] == ["uniform"]
+    assert "Gsamples/s, medians" in r.stderr  # the text report moved to stderr
+
+
+def test_bench_plot_without_matplotlib_fails_before_measuring(monkeypatch, capsys) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    monkeypatch.setattr(_cli, "bench", lambda *a, **k: pytest.fail("benchmarked anyway"))
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(["bench", "--size", "2**12", "--plot", "x.png"])
+    assert exc.value.code == 2
+    assert "--plot needs matplotlib: pip install 'fastinit[bench]'" in capsys.readouterr().err
+
