@@ -130,24 +130,41 @@ def _log_diff(la: float, lb: float) -> float:
     return la + math.log1p(-math.exp(lb - la))
 
 
+class IntervalTooNarrow(ValueError):
+    """[a, b] is too narrow for the float64 set-up: its mass rounds to 0 (then the law on it is
+    uniform to every precision)."""
+
+
 def trunc_normal_constants(mean: float, std: float, a: float, b: float,
                            dt: np.dtype) -> dict[str, Any]:
     """The set-up of section 7.1 for a truncated normal on [a, b] written as dtype dt.
 
     Returns a dict with ``alpha, beta, mean, std, lo, hi`` and ``branches``: two dicts with
     ``base, centre, th, dd, ld, tau, dir, sgn`` (branch bit 0 and 1), all float64 values that the
-    kernels round to their compute type.
+    kernels round to their compute type. Raises :class:`IntervalTooNarrow` where the mass of
+    [a, b] is 0 in float64.
     """
     alpha = (a - mean) / std
     beta = (b - mean) / std
+    narrow = IntervalTooNarrow(
+        f"[a, b] = [{a}, {b}] is too narrow for mean={mean}, std={std}: its probability "
+        f"rounds to 0 in float64 (the distribution on it is uniform; use uniform(a, b))")
+    if not alpha < beta:
+        raise narrow
     if max(abs(alpha), abs(beta)) <= 1.0:  # near the mean: a difference of small erf values
         delta = 0.5 * (math.erf(beta * _SQRT_HALF) - math.erf(alpha * _SQRT_HALF))
+        if not delta > 0.0:
+            raise narrow
         log_delta = math.log(delta)
     elif alpha >= 0.0:
         lp_a, lp_b = log_ndtr(-alpha), log_ndtr(-beta)
+        if not lp_a > lp_b:
+            raise narrow
         log_delta = _log_diff(lp_a, lp_b)
     elif beta <= 0.0:
         lp_a, lp_b = log_ndtr(alpha), log_ndtr(beta)
+        if not lp_b > lp_a:
+            raise narrow
         log_delta = _log_diff(lp_b, lp_a)
     else:
         outside = 0.5 * math.erfc(-alpha * _SQRT_HALF) + 0.5 * math.erfc(beta * _SQRT_HALF)

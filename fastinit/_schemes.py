@@ -20,8 +20,8 @@ from ._dtypes import compute_dtype, dtype_max, dtype_name
 from ._fans import calculate_gain, compute_fans
 from ._generator import Generator, resolve_seed
 from ._shard import resolve_shard
-from ._params import (FAR_LIMIT, NORMAL_MAX_RADIUS, inward_bounds, nearest_value,
-                      trunc_normal_constants, trunc_normal_params)
+from ._params import (FAR_LIMIT, NORMAL_MAX_RADIUS, IntervalTooNarrow, inward_bounds,
+                      nearest_value, trunc_normal_constants, trunc_normal_params)
 from ._validate import as_output, check_ndim, choice, real
 
 __all__ = [
@@ -102,7 +102,16 @@ def _normal_into(arr: np.ndarray, mean: float, std: float, seed: Seed | tuple[in
 
 def _trunc_normal_into(arr: np.ndarray, mean: float, std: float, a: float, b: float,
                        seed: Seed, scheme: str, loc: Loc = None) -> None:
-    dt = arr.dtype
+    # Everything is checked before the seed is drawn: a call that raises leaves a Generator.
+    kind, params = _trunc_plan(mean, std, a, b, arr.dtype, scheme, _signs(mean, a, b))
+    s, k = _resolve(seed)
+    B.fill(kind, arr, s, k, params, **(loc or {}))
+
+
+@functools.lru_cache(maxsize=256)
+def _trunc_plan(mean: float, std: float, a: float, b: float, dt: np.dtype, scheme: str,
+                signs: tuple[float, ...] = ()) -> tuple[int, list[float]]:
+    """(kernel, parameters) of a truncated normal, or ValueError naming the argument."""
     m = dtype_max(dt)
     for name, v in (("a", a), ("b", b)):
         if math.isfinite(v) and abs(v) > m:
@@ -120,23 +129,27 @@ def _trunc_normal_into(arr: np.ndarray, mean: float, std: float, a: float, b: fl
                              f"point mass at the nearer bound")
     lo = -m if a == -math.inf else a
     hi = m if b == math.inf else b
-    if inward_bounds(lo, hi, dt) is None:
+    bounds = inward_bounds(lo, hi, dt)
+    if bounds is None:
         raise ValueError(f"{scheme}: no {dtype_name(dt)} value lies in [a, b] = [{a}, {b}]")
-    s, k = _resolve(seed)
     if std == 0.0:  # a point mass at the mean, clipped to [a, b]
-        lo_, hi_ = inward_bounds(lo, hi, dt)
-        B.fill(B.SCHEME_CONSTANT, arr, s, k, [min(max(nearest_value(mean, dt), lo_), hi_)],
-               **(loc or {}))
-        return
-    B.fill(B.SCHEME_TRUNC_NORMAL, arr, s, k, _trunc_params(mean, std, a, b, dt,
-                                                           _signs(mean, a, b)),
-           **(loc or {}))
-
-
-@functools.lru_cache(maxsize=256)
-def _trunc_params(mean: float, std: float, a: float, b: float, dt: np.dtype,
-                  signs: tuple[float, ...] = ()) -> list[float]:
-    return trunc_normal_params(trunc_normal_constants(mean, std, a, b, dt))
+        value = min(max(mean, a), b)
+        if abs(value) > m:
+            raise ValueError(f"{scheme}: mean={mean} with std=0 is outside the "
+                             f"{dtype_name(dt)} range [-{m}, {m}]")
+        lo_, hi_ = bounds
+        if mean > m:
+            value = hi_
+        elif mean < -m:
+            value = lo_
+        else:
+            value = min(max(nearest_value(mean, dt), lo_), hi_)
+        return B.SCHEME_CONSTANT, [value]
+    try:
+        consts = trunc_normal_constants(mean, std, a, b, dt)
+    except IntervalTooNarrow as exc:
+        raise ValueError(f"{scheme}: {exc}") from None
+    return B.SCHEME_TRUNC_NORMAL, trunc_normal_params(consts)
 
 
 def _writable_view(arr: Any, scheme: str) -> tuple[Any, Any]:
@@ -472,16 +485,27 @@ def variance_scaling(out: A, scale: float = 1.0, mode: str = "fan_in",
     mode_ = choice(mode, "mode", _MODES, lower=True)
     dist = choice(distribution, "distribution", _DISTRIBUTIONS)
     fan = _fan(shape, mode_, in_axis, out_axis)
-    _variance_scaling_into(arr, s, fan, dist, seed, "variance_scaling", loc)
+    _variance_scaling_into(arr, s, fan, dist, seed, "variance_scaling", loc, f"scale={s}")
     return ret
 
 
 def _variance_scaling_into(arr: np.ndarray, scale: float, fan: float, dist: str, seed: Seed,
-                           scheme: str, loc: Loc = None) -> None:
+                           scheme: str, loc: Loc = None, what: str = "scale=1.0") -> None:
+    """`what` names the caller's parameter behind `scale` ("gain=2.0"), for the range error."""
     if arr.size == 0:
         resolve_seed(seed)
         return
     variance = scale / fan
+    # The largest magnitude the fill can reach must fit the dtype; say so in the caller's terms.
+    if dist == "truncated_normal":
+        reach = 2.0 * math.sqrt(variance) / TRUNCATED_NORMAL_STD
+    elif dist == "uniform":
+        reach = math.sqrt(3.0 * variance)
+    else:
+        reach = NORMAL_MAX_RADIUS[compute_dtype(arr.dtype).itemsize] * math.sqrt(variance)
+    if not reach <= dtype_max(arr.dtype):
+        raise ValueError(f"{scheme}: {what} is too large for {dtype_name(arr.dtype)}: the values "
+                         f"could reach {reach:.6g}, beyond its largest value {dtype_max(arr.dtype)}")
     if dist == "truncated_normal":
         std = math.sqrt(variance) / TRUNCATED_NORMAL_STD
         _trunc_normal_into(arr, 0.0, std, -2.0 * std, 2.0 * std, seed, scheme, loc)
@@ -510,7 +534,7 @@ def xavier_uniform(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int
     arr, ret, shape, loc = _fan_scheme_array(out, dtype, "xavier_uniform", full_shape, index)
     g = _gain(gain)
     fan = _fan(shape, "fan_avg", in_axis, out_axis)
-    _variance_scaling_into(arr, g * g, fan, "uniform", seed, "xavier_uniform", loc)
+    _variance_scaling_into(arr, g * g, fan, "uniform", seed, "xavier_uniform", loc, f"gain={g}")
     return ret
 
 
@@ -531,7 +555,7 @@ def xavier_normal(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int 
     arr, ret, shape, loc = _fan_scheme_array(out, dtype, "xavier_normal", full_shape, index)
     g = _gain(gain)
     fan = _fan(shape, "fan_avg", in_axis, out_axis)
-    _variance_scaling_into(arr, g * g, fan, "normal", seed, "xavier_normal", loc)
+    _variance_scaling_into(arr, g * g, fan, "normal", seed, "xavier_normal", loc, f"gain={g}")
     return ret
 
 
@@ -551,7 +575,7 @@ def _kaiming(out: Any, a: float | None, mode: str, nonlinearity: str, in_axis: i
     nl = choice(nonlinearity, "nonlinearity", _NONLINEARITIES)
     gain = calculate_gain(nl, slope)
     fan = _fan(shape, mode_, in_axis, out_axis)
-    _variance_scaling_into(arr, gain * gain, fan, dist, seed, scheme, loc)
+    _variance_scaling_into(arr, gain * gain, fan, dist, seed, scheme, loc, f"gain={gain}")
     return ret
 
 

@@ -12,6 +12,7 @@ dimensions it accepts.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -478,6 +479,42 @@ def test_trunc_normal_a_not_below_b(a, b):
     expect_error(spec, out, ValueError, r"\ba must be < b", guard, a=a, b=b)
 
 
+# Bounds whose standardized values round to one float64, or whose mass rounds to 0: the set-up
+# cannot resolve them (the law on them is uniform to every precision). Checked before the seed
+# is drawn, so the Generator and the array are left alone.
+@pytest.mark.parametrize("mean, std, a, b, dtype", [
+    (0.0, 3.0, -3.6, -3.5999999999999996, np.float64),
+    (1e17, 1e16, 0.0, 1.0, np.float32),
+])
+def test_trunc_normal_interval_too_narrow(mean, std, a, b, dtype):
+    spec = BY_NAME["trunc_normal"]
+    out, guard = good_out(spec, dtype)
+    expect_error(spec, out, ValueError, r"^trunc_normal: \[a, b\] = \[.*\] is too narrow for "
+                 r"mean=.*, std=.*: its probability rounds to 0 in float64 .*use uniform\(a, b\)",
+                 guard, mean=mean, std=std, a=a, b=b)
+
+
+def test_trunc_normal_narrow_but_resolvable_still_fills():
+    w = fastinit.trunc_normal(np.empty(1000), 0.0, 1.0, 0.5, 0.5 + 1e-12, seed=3)
+    assert w.min() >= 0.5 and w.max() <= 0.5 + 1e-12 and np.unique(w).size > 100
+
+
+def test_trunc_normal_point_mass_outside_the_dtype():
+    # std=0 is a point mass at the mean clipped to [a, b]: where that point does not fit the
+    # dtype it is an error naming the mean (as for normal), never a silent dtype maximum.
+    spec = BY_NAME["trunc_normal"]
+    for mean, b in ((1e6, math.inf), (-1e6, 5.0)):
+        out, guard = good_out(spec, np.float16)
+        expect_error(spec, out, ValueError, r"\bmean=-?1000000\.0 with std=0 is outside the "
+                     r"float16 range \[-65504\.0, 65504\.0\]", guard, mean=mean, std=0.0,
+                     a=-math.inf, b=b)
+    # clipped into the range by a finite bound, it fills that bound
+    w = fastinit.trunc_normal(np.empty(4, np.float16), 1e6, 0.0, -math.inf, 5.0, seed=0)
+    assert np.array_equal(w, np.full(4, 5.0, np.float16))
+    w = fastinit.trunc_normal(np.empty(4, np.float16), -1e6, 0.0, -7.0, math.inf, seed=0)
+    assert np.array_equal(w, np.full(4, -7.0, np.float16))
+
+
 @pytest.mark.parametrize("sparsity", [-0.01, 1.01, -1e-300, 2.0])
 def test_sparsity_outside_unit_interval(sparsity):
     spec = BY_NAME["sparse"]
@@ -610,11 +647,15 @@ OVERFLOW_CASES = [
     ("trunc_normal", np.float16, {"std": 1e5, "a": -np.inf, "b": 0.0}, r"would overflow float16"),
     ("constant", np.float16, {"value": 1e5}, r"\bvalue=100000\.0 is outside the float16 range"),
     ("constant", BF16, {"value": -1e39}, r"\bvalue=-1e\+39 is outside the bfloat16 range"),
-    ("xavier_uniform", np.float16, {"gain": 1e5}, r"float16 range"),
-    ("xavier_normal", np.float16, {"gain": 1e5}, r"would overflow float16"),
-    ("variance_scaling", np.float16, {"scale": 1e12, "distribution": "normal"}, r"float16"),
-    ("variance_scaling", np.float16, {"scale": 1e12, "distribution": "uniform"}, r"float16"),
-    ("variance_scaling", np.float16, {"scale": 1e12}, r"float16"),
+    # the fan-based schemes name the parameter behind the overflow, not the internal bounds
+    ("xavier_uniform", np.float16, {"gain": 1e5}, r"\bgain=100000\.0 is too large for float16"),
+    ("xavier_normal", np.float16, {"gain": 1e5}, r"\bgain=100000\.0 is too large for float16"),
+    ("xavier_uniform", np.float64, {"gain": 1e160}, r"\bgain=1e\+160 is too large for float64"),
+    ("variance_scaling", np.float16, {"scale": 1e12, "distribution": "normal"},
+     r"\bscale=1000000000000\.0 is too large for float16: the values could reach 3\.33025e\+06"),
+    ("variance_scaling", np.float16, {"scale": 1e12, "distribution": "uniform"},
+     r"\bscale=1000000000000\.0 is too large for float16"),
+    ("variance_scaling", np.float16, {"scale": 1e12}, r"\bscale=1000000000000\.0 is too large"),
     ("sparse", np.float16, {"std": 1e5}, r"\bstd=100000\.0 would overflow float16"),
     ("orthogonal", np.float16, {"gain": 1e6}, r"\bgain\b.*float16"),
 ]
