@@ -41,6 +41,7 @@ BACKENDS = ("core", "numba")
 
 _numba: ModuleType | None = None  # fastinit._numba, imported on first use
 _active = "none"                  # "core", "numba" or "none" (neither is installed)
+MAX_THREADS = 1024                # set_num_threads and FASTINIT_NUM_THREADS accept 1 .. this
 _threads: int | None = None       # set_num_threads's value, kept here for the Numba backend
 
 
@@ -214,7 +215,7 @@ def set_num_threads(n: int) -> None:
     TypeError
         If `n` is not an int.
     ValueError
-        If `n` < 1.
+        If `n` is not in [1, 1024] (MAX_THREADS).
 
     Examples
     --------
@@ -227,8 +228,8 @@ def set_num_threads(n: int) -> None:
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"n must be an int, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"n must be in [1, {MAX_THREADS}], got {n}")
     global _threads
     if _core is not None:
         _core.set_num_threads(int(n))
@@ -262,10 +263,11 @@ def _apply_env_threads() -> None:
         return
     try:
         n = int(raw)
-        if n < 1:
+        if not 1 <= n <= MAX_THREADS:
             raise ValueError
     except ValueError:
-        warnings.warn(f"FASTINIT_NUM_THREADS={raw!r} is not a positive integer; ignored",
+        warnings.warn(f"FASTINIT_NUM_THREADS={raw!r} is not an integer in [1, {MAX_THREADS}]; "
+                      f"ignored",
                       RuntimeWarning, stacklevel=2)
         return
     if _core is not None:

@@ -37,7 +37,8 @@ def resolve_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
     except TypeError as exc:
         raise TypeError(f"{name} must be a NumPy dtype or a dtype name, got {dtype!r}") from exc
     if dt.newbyteorder("=") not in FLOAT_DTYPES or not dt.isnative:
-        raise TypeError(f"{name} must be {_NAMES} (native byte order), got {dtype_name(dt)}")
+        got = dtype_name(dt) if dt.isnative else f"{dt.str!r} (non-native byte order)"
+        raise TypeError(f"{name} must be {_NAMES} (native byte order), got {got}")
     return dt
 
 

@@ -300,7 +300,7 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
         if slope is None:
             raise ValueError(
                 f"negative_slope {param!r} not a valid number: param of 'leaky_relu' must "
-                f"be None or a finite int or float, not bool (got {_type_name(param)})"
+                f"be None or a finite int or float (not a bool), got {param!r}"
             )
         try:
             # The same operations as PyTorch, so the gain is bit-identical to its value.

@@ -280,6 +280,7 @@ def resolve_seed(seed: Union[int, Generator, None]) -> tuple[int, int]:
         return seed.next_stream()
     if not isinstance(seed, (bool, np.bool_)) and hasattr(type(seed), "__index__"):
         return _check_seed(seed, "seed"), 0
-    raise TypeError(
-        f"seed must be an int, a fastinit.Generator or None, got {type(seed).__name__}"
-    )
+    kind = type(seed)
+    top = kind.__module__.split(".")[0]
+    got = kind.__qualname__ if top == "builtins" else f"{top}.{kind.__qualname__}"
+    raise TypeError(f"seed must be an int, a fastinit.Generator or None, got {got}")

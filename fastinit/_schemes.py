@@ -702,7 +702,10 @@ def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike
         raise ValueError("orthogonal cannot fill a shard (full_shape=, index=): every value "
                          "depends on the whole matrix through its QR decomposition; fill the "
                          "whole matrix and slice it")
-    arr, ret, _, _ = _fan_scheme_array(out, dtype, "orthogonal")
+    arr, ret, _, shape = _prepare(out, dtype, "orthogonal", None, None)
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal: out must have at least 2 dimensions (rows, then the "
+                         f"trailing ones flattened into columns), got shape {shape}")
     g = real(gain, "gain")
     if abs(g) > dtype_max(arr.dtype):
         raise ValueError(f"orthogonal: gain={g} would overflow {dtype_name(arr.dtype)} "

@@ -278,9 +278,11 @@ def threads_restored():
 
 
 @pytest.mark.parametrize("n, exc, match", [
-    (0, ValueError, r"\bn must be >= 1, got 0"),
-    (-1, ValueError, r"\bn must be >= 1, got -1"),
-    (np.int64(0), ValueError, r"\bn must be >= 1"),
+    (0, ValueError, r"\bn must be in \[1, 1024\], got 0"),
+    (-1, ValueError, r"\bn must be in \[1, 1024\], got -1"),
+    (np.int64(0), ValueError, r"\bn must be in \[1, 1024\]"),
+    (1025, ValueError, r"\bn must be in \[1, 1024\], got 1025"),
+    (2**40, ValueError, r"\bn must be in \[1, 1024\], got 1099511627776"),
     (1.5, TypeError, r"\bn must be an int, got float"),
     (2.0, TypeError, r"\bn must be an int, got float"),
     (True, TypeError, r"\bn must be an int, got bool"),

@@ -570,6 +570,14 @@ def test_seed_wrong_type(spec, seed):
     expect_error(spec, out, TypeError, SEED_TYPE, guard, seed=seed)
 
 
+@pytest.mark.parametrize("dtype", [">f4", ">f8"] if np.little_endian else ["<f4", "<f8"])
+def test_dtype_names_its_byte_order(dtype):
+    with pytest.raises(TypeError, match=rf"^dtype must be float32, float64, float16 or bfloat16 "
+                       rf"\(native byte order\), got '{re.escape(np.dtype(dtype).str)}' "
+                       rf"\(non-native byte order\)$"):
+        fastinit.uniform((2,), dtype=dtype)
+
+
 @pytest.mark.parametrize("spec", SEEDED, ids=repr)
 def test_bad_seed_on_zero_size_out_still_raises(spec):
     shape = (0,) * max(spec.min_ndim, min(spec.ndims or (1,)))

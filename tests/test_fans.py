@@ -311,24 +311,24 @@ def test_calculate_gain_numpy_scalar_slopes():
 
 
 @pytest.mark.parametrize(
-    "param, shown, name",
+    "param, shown",
     [
-        (True, "True", "bool"),
-        (False, "False", "bool"),
-        (np.bool_(True), repr(np.bool_(True)), type(np.bool_(True)).__name__),
-        ("0.1", "'0.1'", "str"),
-        ([0.1], "[0.1]", "list"),
-        (complex(0.1, 0), "(0.1+0j)", "complex"),
-        (float("nan"), "nan", "float"),
-        (float("inf"), "inf", "float"),
-        (-float("inf"), "-inf", "float"),
-        (10**400, str(10**400), "int"),
+        (True, "True"),
+        (False, "False"),
+        (np.bool_(True), repr(np.bool_(True))),
+        ("0.1", "'0.1'"),
+        ([0.1], "[0.1]"),
+        (complex(0.1, 0), "(0.1+0j)"),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+        (-float("inf"), "-inf"),
+        (10**400, str(10**400)),
     ],
 )
-def test_calculate_gain_bad_slope(param, shown, name):
+def test_calculate_gain_bad_slope(param, shown):
     message = (
         f"negative_slope {shown} not a valid number: param of 'leaky_relu' must be None or "
-        f"a finite int or float, not bool (got {name})"
+        f"a finite int or float (not a bool), got {shown}"
     )
     with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
         calculate_gain("leaky_relu", param)

@@ -368,12 +368,12 @@ def test_resolve_seed_int_out_of_range(seed):
     [
         ("42", "str"),
         (1.0, "float"),
-        (np.float32(1.0), "float32"),
+        (np.float32(1.0), "numpy.float32"),  # other libraries' types: with the package
         (True, "bool"),
-        (np.bool_(False), type(np.bool_(False)).__name__),  # "bool" in NumPy 2
+        (np.bool_(False), "numpy." + type(np.bool_(False)).__name__),  # "bool" in NumPy 2
         ([1, 2], "list"),
         ((42, 0), "tuple"),
-        (np.random.default_rng(0), "Generator"),
+        (np.random.default_rng(0), "numpy.Generator"),
     ],
 )
 def test_resolve_seed_bad_type(seed, name):
