@@ -521,8 +521,27 @@ def xavier_uniform(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int
                    full_shape: Any = None, index: Any = None) -> A:
     """Xavier/Glorot uniform: U(-l, l) with ``l = gain * sqrt(6 / (fan_in + fan_out))``.
 
-    As :func:`torch.nn.init.xavier_uniform_`. `gain` is finite and ``>= 0``; other parameters as
-    :func:`variance_scaling`.
+    As :func:`torch.nn.init.xavier_uniform_`.
+
+    Parameters
+    ----------
+    out : ndarray or shape
+        At least 2-D. See :func:`uniform`.
+    gain : float
+        Finite and ``>= 0`` (see :func:`calculate_gain`).
+    in_axis, out_axis, seed, dtype, full_shape, index
+        See :func:`variance_scaling`.
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`variance_scaling`; a ValueError names `gain` if the values would not fit
+        the dtype.
 
     Examples
     --------
@@ -543,7 +562,17 @@ def xavier_normal(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int 
                    full_shape: Any = None, index: Any = None) -> A:
     """Xavier/Glorot normal: N(0, s**2), ``s = gain * sqrt(2 / (fan_in + fan_out))``, untruncated.
 
-    As :func:`torch.nn.init.xavier_normal_`; parameters as :func:`xavier_uniform`.
+    As :func:`torch.nn.init.xavier_normal_`.
+
+    Parameters
+    ----------
+    out, gain, in_axis, out_axis, seed, dtype, full_shape, index
+        See :func:`xavier_uniform`.
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
 
     Examples
     --------
@@ -586,8 +615,26 @@ def kaiming_uniform(out: A, a: float | None = 0.0, mode: str = "fan_in",
     """He/Kaiming uniform: U(-l, l), ``l = gain * sqrt(3 / fan)``, ``gain =
     calculate_gain(nonlinearity, a)``.
 
-    As :func:`torch.nn.init.kaiming_uniform_`: `a` is the negative slope for ``leaky_relu``
-    (None: 0.01, as PyTorch); `mode` is ``fan_in`` or ``fan_out`` (any case, as PyTorch). Other parameters as :func:`variance_scaling`.
+    As :func:`torch.nn.init.kaiming_uniform_`.
+
+    Parameters
+    ----------
+    out : ndarray or shape
+        At least 2-D. See :func:`uniform`.
+    a : float or None
+        The negative slope of ``leaky_relu`` (None: 0.01, as PyTorch); unused by the other
+        nonlinearities.
+    mode : {"fan_in", "fan_out"}
+        Which fan is ``fan`` (any case, as PyTorch).
+    nonlinearity : str
+        A :func:`calculate_gain` name; the default is PyTorch's ``"leaky_relu"``.
+    in_axis, out_axis, seed, dtype, full_shape, index
+        See :func:`variance_scaling`.
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
 
     Examples
     --------
@@ -606,7 +653,17 @@ def kaiming_normal(out: A, a: float | None = 0.0, mode: str = "fan_in",
                     full_shape: Any = None, index: Any = None) -> A:
     """He/Kaiming normal: N(0, s**2), ``s = gain / sqrt(fan)``, untruncated.
 
-    As :func:`torch.nn.init.kaiming_normal_`; parameters as :func:`kaiming_uniform`.
+    As :func:`torch.nn.init.kaiming_normal_`.
+
+    Parameters
+    ----------
+    out, a, mode, nonlinearity, in_axis, out_axis, seed, dtype, full_shape, index
+        See :func:`kaiming_uniform`.
+
+    Returns
+    -------
+    ndarray
+        `out` itself (or the new array).
 
     Examples
     --------
