@@ -84,7 +84,9 @@ struct groups {
   struct normal64 {
     static constexpr int kValues = 2 * B;
     double mean, std;
-    void operator()(const ctr& x, double* out, bool nt) const {
+    // Inlined into the loop over counter vectors, so that the chains (log, sqrt, sin/cos) of
+    // two calls overlap: +5% in float64 (float32 gained nothing).
+    __attribute__((always_inline)) void operator()(const ctr& x, double* out, bool nt) const {
       U64 w[4];
       Isa::words64(x, w);
       F64 z[4];
