@@ -110,8 +110,9 @@ def _trunc_normal_into(arr: np.ndarray, mean: float, std: float, a: float, b: fl
 
 @functools.lru_cache(maxsize=256)
 def _trunc_plan(mean: float, std: float, a: float, b: float, dt: np.dtype, scheme: str,
-                signs: tuple[float, ...] = ()) -> tuple[int, list[float]]:
-    """(kernel, parameters) of a truncated normal, or ValueError naming the argument."""
+                signs: tuple[float, ...] = ()) -> tuple[int, tuple[float, ...]]:
+    """(kernel, parameters) of a truncated normal, or ValueError naming the argument. Cached:
+    the parameters are a tuple, so no caller can change the cached value."""
     m = dtype_max(dt)
     for name, v in (("a", a), ("b", b)):
         if math.isfinite(v) and abs(v) > m:
@@ -144,12 +145,12 @@ def _trunc_plan(mean: float, std: float, a: float, b: float, dt: np.dtype, schem
             value = lo_
         else:
             value = min(max(nearest_value(mean, dt), lo_), hi_)
-        return B.SCHEME_CONSTANT, [value]
+        return B.SCHEME_CONSTANT, (value,)
     try:
         consts = trunc_normal_constants(mean, std, a, b, dt)
     except IntervalTooNarrow as exc:
         raise ValueError(f"{scheme}: {exc}") from None
-    return B.SCHEME_TRUNC_NORMAL, trunc_normal_params(consts)
+    return B.SCHEME_TRUNC_NORMAL, tuple(trunc_normal_params(consts))
 
 
 def _writable_view(arr: Any, scheme: str) -> tuple[Any, Any]:
