@@ -322,7 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.threads < 1 or args.repeat < 1:
         parser.error("--threads and --repeat must be >= 1")
-    if args.plot and importlib.util.find_spec("matplotlib") is None:
+    plotting = args.plot and not args.torch_model and args.device == "cpu"
+    if plotting and importlib.util.find_spec("matplotlib") is None:
         parser.error("--plot needs matplotlib: pip install 'fastinit[bench]' "
                      "(or pip install matplotlib)")
     # The human-readable report: stdout, or stderr when --json - takes stdout.

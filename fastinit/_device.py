@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._dtypes import dtype_code, dtype_name
+from ._overlap import check_no_overlap
 
 __all__ = ["DeviceArray", "is_device_array", "as_device_array", "device_fill", "cupy_view"]
 
@@ -98,6 +99,7 @@ def as_device_array(out: Any, name: str = "out", *, raw: bool = False) -> Device
             if n > 1 and s == 0:
                 raise ValueError(f"{name} is a broadcast view (stride 0 in dimension {dim}): "
                                  f"its elements share memory, so it cannot be filled")
+        check_no_overlap(shape, strides, dt.itemsize, name)
     stream = cai.get("stream")
     if stream is None:
         stream = 0  # no stream given: the legacy default stream

@@ -504,9 +504,14 @@ def _variance_scaling_into(arr: np.ndarray, scale: float, fan: float, dist: str,
         reach = math.sqrt(3.0 * variance)
     else:
         reach = NORMAL_MAX_RADIUS[compute_dtype(arr.dtype).itemsize] * math.sqrt(variance)
-    if not reach <= dtype_max(arr.dtype):
+    m = dtype_max(arr.dtype)
+    if not reach <= m:
         raise ValueError(f"{scheme}: {what} is too large for {dtype_name(arr.dtype)}: the values "
-                         f"could reach {reach:.6g}, beyond its largest value {dtype_max(arr.dtype)}")
+                         f"could reach {reach:.6g}, beyond its largest value {m}")
+    ct = compute_dtype(arr.dtype)
+    if dist == "uniform" and not 2.0 * reach <= dtype_max(ct):
+        raise ValueError(f"{scheme}: {what} is too large for {dtype_name(arr.dtype)}: the span "
+                         f"of U(-{reach:.6g}, {reach:.6g}) overflows {dtype_name(ct)}")
     if dist == "truncated_normal":
         std = math.sqrt(variance) / TRUNCATED_NORMAL_STD
         _trunc_normal_into(arr, 0.0, std, -2.0 * std, 2.0 * std, seed, scheme, loc)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._device import as_device_array, is_device_array
+from ._overlap import check_no_overlap, may_overlap
 from ._dtypes import BFLOAT16, FLOAT_DTYPES, dtype_name, resolve_dtype
 
 __all__ = ["as_output", "real", "choice", "check_ndim", "check_shape"]
@@ -51,38 +52,12 @@ def _view_writable(out: Any, name: str) -> np.ndarray:
 _NATIVE_FLOATS = frozenset(FLOAT_DTYPES)
 
 
-_EXACT_OVERLAP_CHECK_MAX = 2**24  # elements: above this an ambiguous layout is refused
-
-
-def _may_overlap(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> bool:
-    """False when no two elements can share memory: with the dimensions sorted by |stride|,
-    each stride steps past everything the smaller ones span (NumPy's layouts, any view of
-    one). True means "maybe"; an exact check follows."""
-    span = 0
-    for n, s in sorted(((n, abs(s)) for n, s in zip(shape, strides) if n > 1),
-                       key=lambda d: d[1]):
-        if s < span + itemsize:
-            return True
-        span += s * (n - 1)
-    return False
-
-
-def _overlaps(arr: np.ndarray) -> bool:
-    """Whether two elements of arr share memory (strides are multiples of the itemsize here:
-    the array is aligned, so elements coincide or are disjoint)."""
-    dims = [(n, s) for n, s in zip(arr.shape, arr.strides) if n > 1]
-    offsets = np.zeros((), np.int64)
-    for n, s in dims:
-        offsets = np.add.outer(offsets, np.arange(n, dtype=np.int64) * s)
-    return np.unique(offsets.ravel()).size < arr.size
-
-
 def check_array(arr: np.ndarray, name: str, *, raw: bool = False) -> None:
     dt = arr.dtype
     flags = arr.flags
     if (not raw and dt in _NATIVE_FLOATS and dt.isnative and flags.writeable and flags.aligned
             and 0 not in arr.strides
-            and (flags.forc or not _may_overlap(arr.shape, arr.strides, dt.itemsize))):
+            and (flags.forc or not may_overlap(arr.shape, arr.strides, dt.itemsize))):
         return  # the common case, checked fast
     if raw:
         if dt.kind != "u" or dt.itemsize != 4:
@@ -103,15 +78,8 @@ def check_array(arr: np.ndarray, name: str, *, raw: bool = False) -> None:
         if n > 1 and s == 0 and arr.size > 0:
             raise ValueError(f"{name} is a broadcast view (stride 0 in dimension {dim}): its "
                              f"elements share memory, so it cannot be filled")
-    if arr.size > 1 and not flags.forc and _may_overlap(arr.shape, arr.strides, dt.itemsize):
-        if arr.size > _EXACT_OVERLAP_CHECK_MAX:
-            raise ValueError(f"{name}'s strides {arr.strides} (shape {arr.shape}) may make "
-                             f"elements share memory, and an array this large is not checked "
-                             f"exactly; fill a copy with a standard layout and copy it back")
-        if _overlaps(arr):
-            raise ValueError(f"{name}'s elements overlap in memory (shape {arr.shape}, strides "
-                             f"{arr.strides}): several would share one value, so it cannot be "
-                             f"filled")
+    if not flags.forc:
+        check_no_overlap(arr.shape, arr.strides, dt.itemsize, name)
 
 
 def as_output(out: Any, dtype: Any, name: str = "out", *,

@@ -30,6 +30,6 @@ KERNEL_CASES = {
     "trunc_upper_tail": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 2.0, 7.0, np.inf)),
     # -0.0 as a bound and a mean: every path treats the sign of zero alike
     "uniform_signed_zero": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-1.0, -0.0, dt))),
-    "normal_signed_zero": (B.SCHEME_NORMAL, lambda dt: [-0.0, 1e-30]),
+    "normal_signed_zero": (B.SCHEME_NORMAL, lambda dt: [-0.0, 0.0]),  # -0.0 + (+-0.0): mixed signs
     "trunc_signed_zero": (B.SCHEME_TRUNC_NORMAL, _trunc(-0.0, 1.0, -0.0, 1.0)),
 }

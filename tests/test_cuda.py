@@ -43,6 +43,7 @@ class FakeDeviceArray:
     ({"typestr": "<V2"}, TypeError, "floating dtype"),
     ({"typestr": ">f4"}, ValueError, "non-native byte order"),
     ({"strides": (0, 4)}, ValueError, "broadcast view"),
+    ({"strides": (4, 4)}, ValueError, r"out's elements overlap in memory \(shape \(4, 4\)"),
     ({"offset": 2}, ValueError, "not aligned"),
 ])
 def test_gpu_array_validation(kwargs, exc, match):

@@ -303,6 +303,19 @@ def test_overlapping_view(spec):
                      + re.escape(f"{spec.shape}, strides {strides})"), guard)
 
 
+def test_large_ambiguous_layout_is_refused():
+    # Interleaved strides the quick test cannot clear, on more elements than are checked
+    # exactly: refused (the array is not written), with the way out.
+    from fastinit._overlap import EXACT_CHECK_MAX
+
+    rows = EXACT_CHECK_MAX // 2 + 1
+    flat, guard = sentinel((2 * rows + 4,), np.float32)
+    out = np.lib.stride_tricks.as_strided(flat, (rows, 2), (8, 12))
+    expect_error(BY_NAME["uniform"], out, ValueError, r"out's strides \(8, 12\) \(shape "
+                 rf"\({rows}, 2\)\) may make elements share memory, and an array this large "
+                 r"is not checked exactly", guard)
+
+
 def test_interleaved_view_that_does_not_overlap_is_filled():
     # (3, 2) with strides (2, 3) items: offsets 0, 3, 2, 5, 4, 7 are distinct, although the
     # quick layout test cannot tell; the exact check lets it through, with the usual values.
@@ -682,6 +695,8 @@ OVERFLOW_CASES = [
     ("xavier_uniform", np.float16, {"gain": 1e5}, r"\bgain=100000\.0 is too large for float16"),
     ("xavier_normal", np.float16, {"gain": 1e5}, r"\bgain=100000\.0 is too large for float16"),
     ("xavier_uniform", np.float64, {"gain": 1e160}, r"\bgain=1e\+160 is too large for float64"),
+    ("xavier_uniform", np.float32, {"gain": 2.3e38},  # fits, but the span 2 l does not
+     r"\bgain=2\.3e\+38 is too large for float32: the span of U\(-1\.78\d*e\+38, "),
     ("variance_scaling", np.float16, {"scale": 1e12, "distribution": "normal"},
      r"\bscale=1000000000000\.0 is too large for float16: the values could reach 3\.33025e\+06"),
     ("variance_scaling", np.float16, {"scale": 1e12, "distribution": "uniform"},
