@@ -118,13 +118,13 @@ def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], t
                 buf = np.empty(shape, dt)
                 buf.view(np.uint8).fill(0)  # touch the pages: first calls exclude page faults
                 first_call("constant", dname, lambda: fastinit.zeros(buf))
-                # fastinit's figures first, then the peers': PyTorch's OpenMP threads keep
-                # spinning for a while after each call and would take the second core from
-                # the fill that follows them.
                 # The store-bandwidth reference of this buffer, timed once, first: on this
                 # project's VM a constant fill timed after a random one sometimes ran at twice
                 # the memory's rate, so a reference per row would wander.
                 fill = _median_time(_fastinit_call("constant", buf), repeat)
+                # fastinit's figures first, then the peers': PyTorch's OpenMP threads keep
+                # spinning for a while after each call and would take the second core from
+                # the fill that follows them.
                 size_rows = []
                 for scheme in schemes:
                     bar.note(f"{scheme} {dtype_name(dt)} n={size}: fastinit")
