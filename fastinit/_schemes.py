@@ -498,17 +498,17 @@ def _variance_scaling_into(arr: np.ndarray, scale: float, fan: float, dist: str,
         return
     variance = scale / fan
     # The largest magnitude the fill can reach must fit the dtype; say so in the caller's terms.
+    ct = compute_dtype(arr.dtype)
     if dist == "truncated_normal":
         reach = 2.0 * math.sqrt(variance) / TRUNCATED_NORMAL_STD
     elif dist == "uniform":
         reach = math.sqrt(3.0 * variance)
     else:
-        reach = NORMAL_MAX_RADIUS[compute_dtype(arr.dtype).itemsize] * math.sqrt(variance)
+        reach = NORMAL_MAX_RADIUS[ct.itemsize] * math.sqrt(variance)
     m = dtype_max(arr.dtype)
     if not reach <= m:
         raise ValueError(f"{scheme}: {what} is too large for {dtype_name(arr.dtype)}: the values "
                          f"could reach {reach:.6g}, beyond its largest value {m}")
-    ct = compute_dtype(arr.dtype)
     if dist == "uniform" and not 2.0 * reach <= dtype_max(ct):
         raise ValueError(f"{scheme}: {what} is too large for {dtype_name(arr.dtype)}: the span "
                          f"of U(-{reach:.6g}, {reach:.6g}) overflows {dtype_name(ct)}")
