@@ -83,3 +83,18 @@ def test_default_is_best_supported():
 def test_unknown_path_rejected():
     with pytest.raises(ValueError, match="'scalar', 'avx2' or 'avx512'"):
         core.set_simd_level("sse9")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["uniform", "normal", "trunc_std", "trunc_onesided"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_streamed_sizes_agree(scheme, dtype):
+    """Fills of at least 64 MiB use streaming stores (and the truncated normal's whole
+    three-pass batch loop); every path still gives the scalar bits."""
+    kind, make = SCHEMES[scheme]
+    dt = np.dtype(dtype)
+    n = (64 << 20) // dt.itemsize + 37  # past the streaming threshold, odd tail
+    params = make(dt)
+    results = [_fill(p, kind, dt, n, 5, params) for p in PATHS]
+    for p, r in zip(PATHS[1:], results[1:]):
+        assert np.array_equal(results[0], r), (scheme, dtype, p)

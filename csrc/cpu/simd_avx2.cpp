@@ -210,6 +210,32 @@ struct pack_table {
 };
 const pack_table kPack;
 
+// Expanding permutations: kUnpack.idx[m] sends the first popcount(m) lanes to the lanes set in
+// m, in order; kUnpack.sel[m] is all ones in those lanes.
+struct unpack_table {
+  alignas(32) int32_t idx[256][8];
+  alignas(32) int32_t sel[256][8];
+  unpack_table() {
+    for (int m = 0; m < 256; ++m) {
+      int k = 0;
+      for (int b = 0; b < 8; ++b) {
+        const bool on = (m >> b) & 1;
+        idx[m][b] = on ? k++ : 0;
+        sel[m][b] = on ? -1 : 0;
+      }
+    }
+  }
+};
+const unpack_table kUnpack;
+
+// Lane mask of 4 64-bit lanes as the 8-bit mask of their 32-bit halves.
+inline unsigned pair_mask(unsigned mask) {
+  unsigned m8 = 0;
+  for (int b = 0; b < 4; ++b)
+    if (mask & (1u << b)) m8 |= 3u << (2 * b);
+  return m8;
+}
+
 inline unsigned lane_mask(vi8 m) { return static_cast<unsigned>(_mm256_movemask_ps((__m256)(m))); }
 inline unsigned lane_mask(vi4 m) { return static_cast<unsigned>(_mm256_movemask_pd((__m256d)(m))); }
 
@@ -233,14 +259,18 @@ struct isa {
   // The lanes of `mask` moved to the front (32-bit lanes; 64-bit lanes as pairs).
   template <class V>
   static V compress(unsigned mask, const V& v) {
-    unsigned m8 = mask;
-    if (sizeof(v[0]) == 8) {
-      m8 = 0;
-      for (int b = 0; b < 4; ++b)
-        if (mask & (1u << b)) m8 |= 3u << (2 * b);
-    }
+    const unsigned m8 = sizeof(v[0]) == 8 ? pair_mask(mask) : mask;
     const __m256i perm = _mm256_load_si256(reinterpret_cast<const __m256i*>(kPack.idx[m8]));
     return (V)(_mm256_permutevar8x32_epi32((__m256i)(v), perm));
+  }
+  template <class V, class S>
+  static V expand(unsigned mask, const V& v, const S* src) {
+    const unsigned m8 = sizeof(S) == 8 ? pair_mask(mask) : mask;
+    const __m256i perm = _mm256_load_si256(reinterpret_cast<const __m256i*>(kUnpack.idx[m8]));
+    const __m256i sel = _mm256_load_si256(reinterpret_cast<const __m256i*>(kUnpack.sel[m8]));
+    const __m256i moved = _mm256_permutevar8x32_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src)), perm);
+    return (V)(_mm256_blendv_epi8((__m256i)(v), moved, sel));
   }
 };
 

@@ -193,6 +193,13 @@ struct isa {
     }
     return (V)(_mm512_maskz_compress_epi32(static_cast<__mmask16>(mask), (__m512i)(v)));
   }
+
+  static vf16 expand(unsigned mask, const vf16& v, const float* src) {
+    return (vf16)(_mm512_mask_expand_ps((__m512)(v), static_cast<__mmask16>(mask), _mm512_loadu_ps(src)));
+  }
+  static vd8 expand(unsigned mask, const vd8& v, const double* src) {
+    return (vd8)(_mm512_mask_expand_pd((__m512d)(v), static_cast<__mmask8>(mask), _mm512_loadu_pd(src)));
+  }
 };
 
 }  // namespace

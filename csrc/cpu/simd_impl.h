@@ -8,7 +8,7 @@
 //   j .. j + 2 kBlocks - 1), words(ctr, l) (word l as U32), transpose_store(F32[4], float*, nt)
 //   (4 kBlocks values in element order), words64(ctr, U64[4]) and store64(F64[4], double*, nt)
 //   (2 kBlocks values), mask(cmp) (one bit per lane), compress(mask, v) (the masked lanes moved
-//   to the front).
+//   to the front), expand(mask, v, src) (the masked lanes of v replaced by src[0], src[1], ...).
 //
 // Only vector code runs here: no scalar kernel of the baseline unit is instantiated, because an
 // inline function compiled here too, with wider ISA flags, could be the copy the linker keeps
@@ -99,64 +99,25 @@ struct groups {
 
   // ---- truncated normal, tail lanes compacted ----
   //
-  // Two passes over a batch of kTruncGroups counter-vector pairs. The first computes the centre
-  // piece of every lane and stores it; the words of the lanes that need the tail instead (log,
-  // sqrt, rational) are compressed, with their offsets, onto a queue. The second computes the
-  // queued lanes a whole vector at a time and writes them over their centre values. A vector
-  // that is mostly tail is computed in place. Same operations per lane as trunc_normal_value.
+  // Three passes over a batch of kTruncGroups counter-vector pairs, in L1-sized scratch:
+  //   1. the centre piece of every lane, kept in lane order; the words of the lanes that need
+  //      the tail instead (log, sqrt, rational) are compressed onto a queue;
+  //   2. the queued lanes a whole vector at a time, four vectors together, so that their long
+  //      chains (log, sqrt, two divisions) overlap;
+  //   3. each vector's tail values expanded back into its lanes (the queue is in lane order),
+  //      then the vectors transposed and stored once, streamed where the caller asks.
+  // A vector that is mostly tail is computed in place in pass 1. Same operations per lane as
+  // trunc_normal_value.
 
-  static constexpr int kTruncGroups = 16;
+  static constexpr int kTruncGroups = 8;
 
-  // The queued words of one batch and their element offsets from the batch's first element.
-  template <class UW>
-  struct tail_batch {
-    static constexpr int kMax = kTruncGroups * 8 * B + B;  // every lane of the batch, + padding
-    alignas(64) UW word[kMax];
-    alignas(64) UW offset[kMax];
-    int n = 0;
-
-    template <class UL>
-    void push(unsigned mask, const UL& w, const UL& off) {
-      if (mask == 0) return;
-      const UL cw = Isa::compress(mask, w);
-      const UL co = Isa::compress(mask, off);
-      std::memcpy(word + n, &cw, sizeof cw);
-      std::memcpy(offset + n, &co, sizeof co);
-      n += __builtin_popcount(mask);
-    }
-
-    // The tail values of the queued lanes, written to out[offset]. Four vectors at a time:
-    // one vector's chain (log, sqrt, two divisions) is long, and four independent ones overlap.
-    template <class F, class S>
-    void finish(const trunc_params<S>& p, S* out) {
-      constexpr int W = static_cast<int>(sizeof(F) / sizeof(S));
-      for (int i = n; i % W != 0; ++i) word[i] = word[0];  // valid input, result unused
-      int k = 0;
-      for (; k + 3 * W < n; k += 4 * W) {
-        F v[4];
-#pragma GCC unroll 4
-        for (int u = 0; u < 4; ++u) v[u] = tail_value<F>(p, k + u * W);
-        for (int u = 0; u < 4; ++u) scatter(v[u], k + u * W, out);
-      }
-      for (; k < n; k += W) scatter(tail_value<F>(p, k), k, out);
-      n = 0;
-    }
-
-    template <class F, class S>
-    F tail_value(const trunc_params<S>& p, int k) const {
-      lane_u<F> w, bit;
-      std::memcpy(&w, word + k, sizeof w);
-      const F up = trunc_half_unit<F>(w, bit);
-      return trunc_finish(trunc_tail_z(up, bit, p), p);
-    }
-
-    template <class F, class S>
-    void scatter(const F& v, int k, S* out) const {
-      constexpr int W = static_cast<int>(sizeof(F) / sizeof(S));
-      const int m = std::min(W, n - k);
-      for (int i = 0; i < m; ++i) out[offset[k + i]] = v[i];
-    }
-  };
+  // The words (float32: Isa::words; float64: Isa::words64) and the store of one counter vector.
+  static void load_words(const ctr& x, U32 w[4]) {
+    for (int l = 0; l < 4; ++l) w[l] = Isa::words(x, l);
+  }
+  static void load_words(const ctr& x, U64 w[4]) { Isa::words64(x, w); }
+  static void store_values(const F32 v[4], float* out, bool nt) { Isa::transpose_store(v, out, nt); }
+  static void store_values(const F64 v[4], double* out, bool nt) { Isa::store64(v, out, nt); }
 
   // The values of one vector of words, from the centre piece; `mask` gets the lanes that need
   // the tail instead, for the queue. A vector that is mostly tail is finished here (mask 0).
@@ -175,57 +136,70 @@ struct groups {
     return trunc_finish(z, p);
   }
 
-  static void trunc32(const trunc_params<float>& p, const stream_id& s, uint64_t j,
-                      int64_t count, float* out) {
-    tail_batch<uint32_t> q;
-    U32 lane4;
-    for (int b = 0; b < B; ++b) lane4[b] = static_cast<uint32_t>(4 * b);
-    for (int64_t g0 = 0; g0 < count; g0 += kTruncGroups) {
-      const int64_t gn = std::min<int64_t>(kTruncGroups, count - g0);
-      float* batch = out + g0 * 8 * B;
-      for (int64_t g = 0; g < gn; ++g, j += 2 * B) {
-        ctr x[2];
-        Isa::philox2(s, j, x[0], x[1]);
-        for (int h = 0; h < 2; ++h) {
-          const uint32_t base = static_cast<uint32_t>((2 * g + h) * 4 * B);
-          F32 a[4];
-          unsigned mask[4];
-#pragma GCC unroll 4
-          for (int l = 0; l < 4; ++l) a[l] = trunc_centre<F32>(Isa::words(x[h], l), p, mask[l]);
-          Isa::transpose_store(a, batch + base, false);  // the centre values; the tails later
-          for (int l = 0; l < 4; ++l)
-            q.push(mask[l], Isa::words(x[h], l), lane4 + (base + static_cast<uint32_t>(l)));
-        }
-      }
-      q.template finish<F32>(p, batch);
-    }
+  template <class F, class S>
+  static F trunc_tail(const lane_u<F>& w, const trunc_params<S>& p) {
+    lane_u<F> bit;
+    const F up = trunc_half_unit<F>(w, bit);
+    return trunc_finish(trunc_tail_z(up, bit, p), p);
   }
 
-  static void trunc64(const trunc_params<double>& p, const stream_id& s, uint64_t j,
-                      int64_t count, double* out) {
-    tail_batch<uint64_t> q;
-    U64 offs[4];
-    for (int l = 0; l < 4; ++l)
-      for (int b = 0; b < B / 2; ++b) offs[l][b] = static_cast<uint64_t>(offset64(l, b));
+  // Blocks j .. j + 2 B count - 1 of the truncated normal into out (4 W values per vector).
+  template <class F, class S>
+  static void trunc(const trunc_params<S>& p, const stream_id& s, uint64_t j, int64_t count,
+                    S* out, bool nt) {
+    using UW = lane_u<F>;
+    constexpr int W = static_cast<int>(sizeof(F) / sizeof(S));
+    constexpr int kVectors = kTruncGroups * 8;           // word vectors per batch
+    constexpr int kQueue = kVectors * W + 4 * W;         // every lane, + padding to 4 vectors
+    alignas(64) F centre[kVectors];
+    unsigned masks[kVectors];
+    alignas(64) S word[kQueue];   // queued words (pass 1), as raw bits of S's size
+    alignas(64) S value[kQueue];  // their tail values (pass 2)
     for (int64_t g0 = 0; g0 < count; g0 += kTruncGroups) {
-      const int64_t gn = std::min<int64_t>(kTruncGroups, count - g0);
-      double* batch = out + g0 * 4 * B;
-      for (int64_t g = 0; g < gn; ++g, j += 2 * B) {
+      const int gn = static_cast<int>(std::min<int64_t>(kTruncGroups, count - g0));
+      int n = 0;
+      for (int g = 0; g < gn; ++g, j += 2 * B) {
         ctr x[2];
         Isa::philox2(s, j, x[0], x[1]);
         for (int h = 0; h < 2; ++h) {
-          const uint64_t base = static_cast<uint64_t>((2 * g + h) * 2 * B);
-          U64 w[4];
-          Isa::words64(x[h], w);
-          F64 v[4];
-          unsigned mask[4];
+          UW w[4];
+          load_words(x[h], w);
 #pragma GCC unroll 4
-          for (int l = 0; l < 4; ++l) v[l] = trunc_centre<F64>(w[l], p, mask[l]);
-          Isa::store64(v, batch + base, false);
-          for (int l = 0; l < 4; ++l) q.push(mask[l], w[l], offs[l] + base);
+          for (int l = 0; l < 4; ++l) {
+            const int i = (2 * g + h) * 4 + l;
+            unsigned m;
+            centre[i] = trunc_centre<F>(w[l], p, m);
+            masks[i] = m;
+            const UW cw = Isa::compress(m, w[l]);
+            std::memcpy(word + n, &cw, sizeof cw);
+            n += __builtin_popcount(m);
+          }
         }
       }
-      q.template finish<F64>(p, batch);
+      if (n > 0) {
+        for (int i = n; i % (4 * W) != 0; ++i) word[i] = word[0];  // valid input, result unused
+        for (int k = 0; k < n; k += 4 * W) {
+          F v[4];
+#pragma GCC unroll 4
+          for (int u = 0; u < 4; ++u) {
+            UW w;
+            std::memcpy(&w, word + k + u * W, sizeof w);
+            v[u] = trunc_tail<F>(w, p);
+          }
+          std::memcpy(value + k, v, sizeof v);
+        }
+      }
+      S* batch = out + g0 * 8 * W;
+      int t = 0;
+      for (int v = 0; v < 2 * gn; ++v) {
+        F a[4];
+        for (int l = 0; l < 4; ++l) {
+          const unsigned m = masks[4 * v + l];
+          a[l] = Isa::expand(m, centre[4 * v + l], value + t);
+          t += __builtin_popcount(m);
+        }
+        store_values(a, batch + v * 4 * W, nt);
+      }
     }
   }
 
@@ -270,11 +244,11 @@ struct groups {
         first, n, buf);
   }
 
-  template <int P, class Params, class V, class Fn>
-  static void run_trunc(Fn fn, const Params& p, const stream_id& s, uint64_t first, int64_t n,
-                        V* buf) {
-    run_blocks<P>([&](uint64_t j, int64_t steps, V* out) { fn(p, s, j, steps, out); }, first,
-                  n, buf);
+  template <int P, class F, class S>
+  static void run_trunc(const trunc_params<S>& p, const stream_id& s, uint64_t first, int64_t n,
+                        S* buf, bool nt) {
+    run_blocks<P>([&](uint64_t j, int64_t steps, S* out) { trunc<F>(p, s, j, steps, out, nt); },
+                  first, n, buf);
   }
 };
 
@@ -306,14 +280,13 @@ struct groups {
            double* buf, bool nt) {                                                                \
     G::run<2>(G::normal64{k.mean, k.std}, s, first, n, buf, nt);                                  \
   }                                                                                               \
-  /* nt is ignored: the tail lanes are written twice, so never streamed */                        \
   void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n,    \
-           float* buf, bool) {                                                                    \
-    G::run_trunc<4>(G::trunc32, k.p, s, first, n, buf);                                           \
+           float* buf, bool nt) {                                                                 \
+    G::run_trunc<4, G::F32>(k.p, s, first, n, buf, nt);                                           \
   }                                                                                               \
   void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n,   \
-           double* buf, bool) {                                                                   \
-    G::run_trunc<2>(G::trunc64, k.p, s, first, n, buf);                                           \
+           double* buf, bool nt) {                                                                \
+    G::run_trunc<2, G::F64>(k.p, s, first, n, buf, nt);                                           \
   }                                                                                               \
   }                                                                                               \
   }
