@@ -322,33 +322,66 @@ FASTINIT_HD F clamp_to(F x, S lo, S hi) {
 // the centre (every lane; `tail` marks the lanes that need the tail instead), the tail, and
 // the final clamps. trunc_normal_from_half_unit composes them; a SIMD loop may also compute
 // the tail lanes of many vectors together (same operations per lane, same values).
-template <class F, class S>
-FASTINIT_HD F trunc_centre_z(F up, lane_u<F> bit, const trunc_params<S>& p,
-                             decltype(F{} < F{})& tail) {
+//
+// Symmetric set-ups (`Sym`, see trunc_symmetric: the branches differ only in SGN, as for an
+// interval centred on the mean) take branch 0's constants for every lane, and SGN * x is
+// branch 0's SGN * x with its sign bit flipped by the branch bit: the same values, without the
+// selects.
+
+// The branch's constant: select(bit, x1, x0), or x0 when the set-up is symmetric.
+template <bool Sym, class F, class S>
+FASTINIT_HD F branch_const(lane_u<F> bit, S x0, S x1) {
   using L = lane<F>;
-  const trunc_branch<S>& b0 = p.br[0];
-  const trunc_branch<S>& b1 = p.br[1];
-  const F base = select(bit, L::splat(b1.base), L::splat(b0.base));
-  const F dd = select(bit, L::splat(b1.dd), L::splat(b0.dd));
-  const F th = select(bit, L::splat(b1.th), L::splat(b0.th));
-  const F centre = select(bit, L::splat(b1.centre), L::splat(b0.centre));
-  const F sgn = select(bit, L::splat(b1.sgn), L::splat(b0.sgn));
-  const F v = base + up * dd;
-  tail = v < th;
-  return sgn * ndtri_centre(v - centre);
+  if (Sym) return L::splat(x0);
+  return select(bit, L::splat(x1), L::splat(x0));
 }
 
-template <class F, class S>
-FASTINIT_HD F trunc_tail_z(F up, lane_u<F> bit, const trunc_params<S>& p) {
+// SGN * x for the lane's branch.
+template <bool Sym, class F, class S>
+FASTINIT_HD F branch_sign(lane_u<F> bit, const trunc_params<S>& p, F x) {
   using L = lane<F>;
+  if (Sym) {
+    const lane_u<F> flip = bit << static_cast<int>(8 * sizeof(S) - 1);
+    return L::from_bits(L::to_bits(p.br[0].sgn * x) ^ flip);
+  }
+  return branch_const<false, F>(bit, p.br[0].sgn, p.br[1].sgn) * x;
+}
+
+template <class F, class S, bool Sym = false>
+FASTINIT_HD F trunc_centre_z(F up, lane_u<F> bit, const trunc_params<S>& p,
+                             decltype(F{} < F{})& tail) {
   const trunc_branch<S>& b0 = p.br[0];
   const trunc_branch<S>& b1 = p.br[1];
-  const F ld = select(bit, L::splat(b1.ld), L::splat(b0.ld));
-  const F tau = select(bit, L::splat(b1.tau), L::splat(b0.tau));
-  const F dir = select(bit, L::splat(b1.dir), L::splat(b0.dir));
-  const F sgn = select(bit, L::splat(b1.sgn), L::splat(b0.sgn));
+  const F base = branch_const<Sym, F>(bit, b0.base, b1.base);
+  const F dd = branch_const<Sym, F>(bit, b0.dd, b1.dd);
+  const F th = branch_const<Sym, F>(bit, b0.th, b1.th);
+  const F centre = branch_const<Sym, F>(bit, b0.centre, b1.centre);
+  const F v = base + up * dd;
+  tail = v < th;
+  return branch_sign<Sym>(bit, p, ndtri_centre(v - centre));
+}
+
+template <class F, class S, bool Sym = false>
+FASTINIT_HD F trunc_tail_z(F up, lane_u<F> bit, const trunc_params<S>& p) {
+  const trunc_branch<S>& b0 = p.br[0];
+  const trunc_branch<S>& b1 = p.br[1];
+  const F ld = branch_const<Sym, F>(bit, b0.ld, b1.ld);
+  const F tau = branch_const<Sym, F>(bit, b0.tau, b1.tau);
+  const F dir = branch_const<Sym, F>(bit, b0.dir, b1.dir);
   const F Lg = ld + fi_log(tau + dir * up);
-  return sgn * ndtri_tail(Lg);
+  return branch_sign<Sym>(bit, p, ndtri_tail(Lg));
+}
+
+// Whether the two branches share every constant but SGN, and SGN_1 = -SGN_0 (bit for bit).
+template <class S>
+inline bool trunc_symmetric(const trunc_params<S>& p) {
+  const trunc_branch<S>& b0 = p.br[0];
+  const trunc_branch<S>& b1 = p.br[1];
+  const S same0[] = {b0.base, b0.centre, b0.th, b0.dd, b0.ld, b0.tau, b0.dir, b0.sgn};
+  const S same1[] = {b1.base, b1.centre, b1.th, b1.dd, b1.ld, b1.tau, b1.dir, -b1.sgn};
+  for (int i = 0; i < 8; ++i)
+    if (lane<S>::to_bits(same0[i]) != lane<S>::to_bits(same1[i])) return false;
+  return true;
 }
 
 template <class F, class S>

@@ -28,6 +28,9 @@ KERNEL_CASES = {
     "trunc_narrow": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, 0.0, 1e-3)),
     "trunc_onesided": (B.SCHEME_TRUNC_NORMAL, _trunc(1.0, 0.5, -np.inf, 0.8)),
     "trunc_upper_tail": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 2.0, 7.0, np.inf)),
+    # intervals centred on the mean: the SIMD loops' symmetric specialization (p and q forms)
+    "trunc_centred_q": (B.SCHEME_TRUNC_NORMAL, _trunc(0.5, 2.0, -0.5, 1.5)),
+    "trunc_centred_wide": (B.SCHEME_TRUNC_NORMAL, _trunc(-3.0, 0.25, -4.5, -1.5)),
     # -0.0 as a bound and a mean: every path treats the sign of zero alike
     "uniform_signed_zero": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-1.0, -0.0, dt))),
     "normal_signed_zero": (B.SCHEME_NORMAL, lambda dt: [-0.0, 0.0]),  # -0.0 + (+-0.0): mixed signs

@@ -121,30 +121,30 @@ struct groups {
 
   // The values of one vector of words, from the centre piece; `mask` gets the lanes that need
   // the tail instead, for the queue. A vector that is mostly tail is finished here (mask 0).
-  template <class F, class S>
+  template <class F, bool Sym, class S>
   static F trunc_centre(const lane_u<F>& w, const trunc_params<S>& p, unsigned& mask) {
     constexpr int W = static_cast<int>(sizeof(F) / sizeof(S));
     lane_u<F> bit;
     const F up = trunc_half_unit<F>(w, bit);
     decltype(F{} < F{}) tail;
-    F z = trunc_centre_z(up, bit, p, tail);
+    F z = trunc_centre_z<F, S, Sym>(up, bit, p, tail);
     mask = Isa::mask(tail);
     if (2 * __builtin_popcount(mask) > W) {
-      z = select(tail, trunc_tail_z(up, bit, p), z);
+      z = select(tail, trunc_tail_z<F, S, Sym>(up, bit, p), z);
       mask = 0;
     }
     return trunc_finish(z, p);
   }
 
-  template <class F, class S>
+  template <class F, bool Sym, class S>
   static F trunc_tail(const lane_u<F>& w, const trunc_params<S>& p) {
     lane_u<F> bit;
     const F up = trunc_half_unit<F>(w, bit);
-    return trunc_finish(trunc_tail_z(up, bit, p), p);
+    return trunc_finish(trunc_tail_z<F, S, Sym>(up, bit, p), p);
   }
 
   // Blocks j .. j + 2 B count - 1 of the truncated normal into out (4 W values per vector).
-  template <class F, class S>
+  template <class F, bool Sym, class S>
   static void trunc(const trunc_params<S>& p, const stream_id& s, uint64_t j, int64_t count,
                     S* out, bool nt) {
     using UW = lane_u<F>;
@@ -168,7 +168,7 @@ struct groups {
           for (int l = 0; l < 4; ++l) {
             const int i = (2 * g + h) * 4 + l;
             unsigned m;
-            centre[i] = trunc_centre<F>(w[l], p, m);
+            centre[i] = trunc_centre<F, Sym>(w[l], p, m);
             masks[i] = m;
             const UW cw = Isa::compress(m, w[l]);
             std::memcpy(word + n, &cw, sizeof cw);
@@ -184,7 +184,7 @@ struct groups {
           for (int u = 0; u < 4; ++u) {
             UW w;
             std::memcpy(&w, word + k + u * W, sizeof w);
-            v[u] = trunc_tail<F>(w, p);
+            v[u] = trunc_tail<F, Sym>(w, p);
           }
           std::memcpy(value + k, v, sizeof v);
         }
@@ -247,8 +247,13 @@ struct groups {
   template <int P, class F, class S>
   static void run_trunc(const trunc_params<S>& p, const stream_id& s, uint64_t first, int64_t n,
                         S* buf, bool nt) {
-    run_blocks<P>([&](uint64_t j, int64_t steps, S* out) { trunc<F>(p, s, j, steps, out, nt); },
-                  first, n, buf);
+    if (trunc_symmetric(p)) {
+      run_blocks<P>([&](uint64_t j, int64_t steps, S* out) { trunc<F, true>(p, s, j, steps, out, nt); },
+                    first, n, buf);
+    } else {
+      run_blocks<P>([&](uint64_t j, int64_t steps, S* out) { trunc<F, false>(p, s, j, steps, out, nt); },
+                    first, n, buf);
+    }
   }
 };
 
