@@ -42,6 +42,7 @@ __all__ = [
     "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
     "sparse_", "calculate_gain", "init_module", "patch", "seed_from_torch_generator",
+    "UnsupportedTensorError",
 ]
 
 GeneratorLike = Union[int, Generator, "torch.Generator", None]
@@ -60,8 +61,10 @@ _patch_lock = threading.Lock()
 _patch_seed: list = []
 
 
-class _Unsupported(TypeError):
-    """A tensor fastinit cannot fill (dtype or device); patch() hands it to torch."""
+class UnsupportedTensorError(TypeError):
+    """A tensor fastinit cannot fill: an integer or boolean dtype, CUDA bfloat16, or a device
+    other than CPU and CUDA. Raised by this module's functions outside :func:`patch`; inside
+    it, such tensors are filled by torch's own function instead."""
 
 
 # ---- tensors and generators --------------------------------------------------------------------
@@ -86,19 +89,19 @@ def _target(tensor: Any, name: str) -> Any:
         if t.dtype == torch.bfloat16:
             # NumPy has no bfloat16: view the same bytes as int16, then as ml_dtypes.bfloat16.
             return t.view(torch.int16).numpy().view(_bfloat16())
-        raise _Unsupported(f"{name}: fastinit fills float32, float64, float16 and bfloat16 "
+        raise UnsupportedTensorError(f"{name}: fastinit fills float32, float64, float16 and bfloat16 "
                            f"tensors, got {t.dtype}")
     if dev == "cuda":
         if t.dtype == torch.bfloat16:
-            raise _Unsupported(f"{name}: CUDA bfloat16 tensors cannot be filled by fastinit: "
+            raise UnsupportedTensorError(f"{name}: CUDA bfloat16 tensors cannot be filled by fastinit: "
                                "torch does not export bfloat16 through "
                                "__cuda_array_interface__; fill a float32 tensor and convert, "
                                "or use torch.nn.init")
         if t.dtype not in _FLOATS:
-            raise _Unsupported(f"{name}: fastinit fills float32, float64 and float16 CUDA "
+            raise UnsupportedTensorError(f"{name}: fastinit fills float32, float64 and float16 CUDA "
                                f"tensors, got {t.dtype}")
         return t
-    raise _Unsupported(f"{name}: fastinit fills CPU and CUDA tensors, got device {t.device}")
+    raise UnsupportedTensorError(f"{name}: fastinit fills CPU and CUDA tensors, got device {t.device}")
 
 
 def _skip(tensor: Any) -> bool:
@@ -139,7 +142,7 @@ def _routed(name: str, run: Any, tensor: Any, *args: Any, **kwargs: Any) -> Any:
     `tensor` (only inside patch(), or for the deterministic fills)."""
     try:
         target = _target(tensor, name)
-    except _Unsupported:
+    except UnsupportedTensorError:
         if _patch_seed or name in _DETERMINISTIC:  # inside patch(): torch's own
             return _fallback(name, tensor, *args, **kwargs)
         raise

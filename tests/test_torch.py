@@ -124,8 +124,11 @@ def test_deterministic_fills():
     assert torch.equal(ft.dirac_(w, 2), TI["dirac_"](torch.empty_like(w), 2))
     i = torch.empty(4, dtype=torch.int64)  # dtypes fastinit does not fill: torch's own
     assert (ft.constant_(i, 3) == 3).all()
-    with pytest.raises(TypeError, match="float32"):
+    with pytest.raises(ft.UnsupportedTensorError, match=r"uniform_: fastinit fills float32, "
+                       r"float64, float16 and bfloat16 tensors, got torch.int64"):
         ft.uniform_(i)
+    assert issubclass(ft.UnsupportedTensorError, TypeError)
+    assert torch.equal(i, torch.full((4,), 3))  # left as it was
 
 
 def test_torch_generator():
