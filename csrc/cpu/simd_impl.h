@@ -16,6 +16,7 @@
 #pragma once
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "../kernels.h"
 
@@ -153,8 +154,11 @@ struct groups {
     constexpr int kQueue = kVectors * W + 4 * W;         // every lane, + padding to 4 vectors
     alignas(64) F centre[kVectors];
     unsigned masks[kVectors];
-    alignas(64) S word[kQueue];   // queued words (pass 1), as raw bits of S's size
+    alignas(64) lane_u<S> word[kQueue];  // queued words (pass 1)
     alignas(64) S value[kQueue];  // their tail values (pass 2)
+    // Both branches central (q-representation, TH = -inf): no lane ever needs the tail.
+    const bool central = p.br[0].th == -std::numeric_limits<S>::infinity() &&
+                         p.br[1].th == -std::numeric_limits<S>::infinity();
     for (int64_t g0 = 0; g0 < count; g0 += kTruncGroups) {
       const int gn = static_cast<int>(std::min<int64_t>(kTruncGroups, count - g0));
       int n = 0;
@@ -170,6 +174,7 @@ struct groups {
             unsigned m;
             centre[i] = trunc_centre<F, Sym>(w[l], p, m);
             masks[i] = m;
+            if (central) continue;
             const UW cw = Isa::compress(m, w[l]);
             std::memcpy(word + n, &cw, sizeof cw);
             n += __builtin_popcount(m);
@@ -194,6 +199,10 @@ struct groups {
       for (int v = 0; v < 2 * gn; ++v) {
         F a[4];
         for (int l = 0; l < 4; ++l) {
+          if (n == 0) {  // no tail lane in this batch
+            a[l] = centre[4 * v + l];
+            continue;
+          }
           const unsigned m = masks[4 * v + l];
           a[l] = Isa::expand(m, centre[4 * v + l], value + t);
           t += __builtin_popcount(m);
