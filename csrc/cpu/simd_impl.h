@@ -32,11 +32,6 @@ struct groups {
   using ctr = typename Isa::ctr;
   static constexpr int B = Isa::kBlocks;
 
-  // Element offset of lane b of words64's vector l: slot l / 2 of block (b/2)*4 + b%2 + 2(l%2).
-  static constexpr int64_t offset64(int l, int b) {
-    return ((b / 2) * 4 + b % 2 + 2 * (l % 2)) * 2 + l / 2;
-  }
-
   // ---- one counter vector (B blocks) in, its values out in element order ----
 
   struct raw {
