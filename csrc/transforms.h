@@ -373,14 +373,18 @@ FASTINIT_HD F trunc_tail_z(F up, lane_u<F> bit, const trunc_params<S>& p) {
 }
 
 // Whether the two branches share every constant but SGN, and SGN_1 = -SGN_0 (bit for bit).
+// A NaN constant (never made by fastinit/_params.py) is not symmetric: flipping a NaN's sign
+// bit is not what the multiplication by SGN does to it on x86.
 template <class S>
 inline bool trunc_symmetric(const trunc_params<S>& p) {
   const trunc_branch<S>& b0 = p.br[0];
   const trunc_branch<S>& b1 = p.br[1];
   const S same0[] = {b0.base, b0.centre, b0.th, b0.dd, b0.ld, b0.tau, b0.dir, b0.sgn};
   const S same1[] = {b1.base, b1.centre, b1.th, b1.dd, b1.ld, b1.tau, b1.dir, -b1.sgn};
-  for (int i = 0; i < 8; ++i)
+  for (int i = 0; i < 8; ++i) {
+    if (same0[i] != same0[i]) return false;  // NaN
     if (lane<S>::to_bits(same0[i]) != lane<S>::to_bits(same1[i])) return false;
+  }
   return true;
 }
 

@@ -31,6 +31,12 @@ KERNEL_CASES = {
     # intervals centred on the mean: the SIMD loops' symmetric specialization (p and q forms)
     "trunc_centred_q": (B.SCHEME_TRUNC_NORMAL, _trunc(0.5, 2.0, -0.5, 1.5)),
     "trunc_centred_wide": (B.SCHEME_TRUNC_NORMAL, _trunc(-3.0, 0.25, -4.5, -1.5)),
+    "trunc_centred_far": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -30.0, 30.0)),
+    # mirrored in float32 only: the float64 branches differ (not symmetric there)
+    "trunc_centred_f32": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -2.0, 2.0 + 1e-9)),
+    # one branch central (q form), the other with tail lanes: the tail queue is still needed
+    "trunc_half_central": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -0.3, 5.0)),
+    "trunc_half_central_mirror": (B.SCHEME_TRUNC_NORMAL, _trunc(0.0, 1.0, -5.0, 0.3)),
     # -0.0 as a bound and a mean: every path treats the sign of zero alike
     "uniform_signed_zero": (B.SCHEME_UNIFORM, lambda dt: list(inward_bounds(-1.0, -0.0, dt))),
     "normal_signed_zero": (B.SCHEME_NORMAL, lambda dt: [-0.0, 0.0]),  # -0.0 + (+-0.0): mixed signs

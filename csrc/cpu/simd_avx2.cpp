@@ -196,37 +196,41 @@ inline void store64(const vd4 v[4], double* out, bool nt = false) {
   }
 }
 
-// Left-packing permutations: kPack8[m] moves the lanes set in the 8-bit mask m to the front.
+// The permutation tables are built at compile time (constexpr): a constructor run when the
+// module loads would be compiled with this unit's AVX2 flags, and GCC vectorizes it, so CPUs
+// without AVX2 would fault on import (tools/check_simd_symbols.py checks the initializers).
+
+// Left-packing permutations: kPack.idx[m] moves the lanes set in the 8-bit mask m to the front.
 struct pack_table {
-  alignas(32) int32_t idx[256][8];
-  pack_table() {
+  alignas(32) int32_t idx[256][8] = {};
+  constexpr pack_table() {
     for (int m = 0; m < 256; ++m) {
       int k = 0;
       for (int b = 0; b < 8; ++b)
         if (m & (1 << b)) idx[m][k++] = b;
-      for (; k < 8; ++k) idx[m][k] = 0;
     }
   }
 };
-const pack_table kPack;
+constexpr pack_table kPack{};
 
 // Expanding permutations: kUnpack.idx[m] sends the first popcount(m) lanes to the lanes set in
 // m, in order; kUnpack.sel[m] is all ones in those lanes.
 struct unpack_table {
-  alignas(32) int32_t idx[256][8];
-  alignas(32) int32_t sel[256][8];
-  unpack_table() {
+  alignas(32) int32_t idx[256][8] = {};
+  alignas(32) int32_t sel[256][8] = {};
+  constexpr unpack_table() {
     for (int m = 0; m < 256; ++m) {
       int k = 0;
       for (int b = 0; b < 8; ++b) {
-        const bool on = (m >> b) & 1;
-        idx[m][b] = on ? k++ : 0;
-        sel[m][b] = on ? -1 : 0;
+        if ((m >> b) & 1) {
+          idx[m][b] = k++;
+          sel[m][b] = -1;
+        }
       }
     }
   }
 };
-const unpack_table kUnpack;
+constexpr unpack_table kUnpack{};
 
 // Lane mask of 4 64-bit lanes as the 8-bit mask of their 32-bit halves.
 inline unsigned pair_mask(unsigned mask) {

@@ -207,9 +207,9 @@ struct groups {
     }
   }
 
-  // Elements [first, first + n) from whole steps of 2 B blocks: `whole(j, steps, out)` writes
-  // the values of blocks j .. j + 2 B steps - 1; partial steps at either end go through a
-  // scratch buffer.
+  // Elements [first, first + n) from whole steps of 2 B blocks: `whole(j, steps, out, direct)`
+  // writes the values of blocks j .. j + 2 B steps - 1; partial steps at either end go through
+  // a scratch buffer (direct = false: never streamed, it is read back at once).
   template <int P, class V, class Whole>
   static void run_blocks(const Whole& whole, uint64_t first, int64_t n, V* buf) {
     constexpr int64_t kStep = 2 * B * P;
@@ -220,11 +220,11 @@ struct groups {
     while (done < n) {
       if (skip == 0 && n - done >= kStep) {
         const int64_t steps = (n - done) / kStep;
-        whole(j, steps, buf + done);
+        whole(j, steps, buf + done, true);
         j += 2 * B * static_cast<uint64_t>(steps);
         done += steps * kStep;
       } else {
-        whole(j, 1, tmp);
+        whole(j, 1, tmp, false);
         const int64_t take = std::min<int64_t>(kStep - skip, n - done);
         std::memcpy(buf + done, tmp + skip, sizeof(V) * static_cast<size_t>(take));
         j += 2 * B;
@@ -237,12 +237,13 @@ struct groups {
   template <int P, class G, class V>
   static void run(const G& g, const stream_id& s, uint64_t first, int64_t n, V* buf, bool nt) {
     run_blocks<P>(
-        [&](uint64_t j, int64_t steps, V* out) {
+        [&](uint64_t j, int64_t steps, V* out, bool direct) {
+          const bool stream = nt && direct;
           for (int64_t k = 0; k < steps; ++k, j += 2 * B, out += 2 * G::kValues) {
             ctr a, b;
             Isa::philox2(s, j, a, b);
-            g(a, out, nt);
-            g(b, out + G::kValues, nt);
+            g(a, out, stream);
+            g(b, out + G::kValues, stream);
           }
         },
         first, n, buf);
@@ -252,11 +253,17 @@ struct groups {
   static void run_trunc(const trunc_params<S>& p, const stream_id& s, uint64_t first, int64_t n,
                         S* buf, bool nt) {
     if (trunc_symmetric(p)) {
-      run_blocks<P>([&](uint64_t j, int64_t steps, S* out) { trunc<F, true>(p, s, j, steps, out, nt); },
-                    first, n, buf);
+      run_blocks<P>(
+          [&](uint64_t j, int64_t steps, S* out, bool direct) {
+            trunc<F, true>(p, s, j, steps, out, nt && direct);
+          },
+          first, n, buf);
     } else {
-      run_blocks<P>([&](uint64_t j, int64_t steps, S* out) { trunc<F, false>(p, s, j, steps, out, nt); },
-                    first, n, buf);
+      run_blocks<P>(
+          [&](uint64_t j, int64_t steps, S* out, bool direct) {
+            trunc<F, false>(p, s, j, steps, out, nt && direct);
+          },
+          first, n, buf);
     }
   }
 };
