@@ -62,8 +62,10 @@ fi
 # * test_cuda.py: no CUDA module in this build.
 # * test_memory.py: measures peak RSS, which ASan's shadow memory and quarantine inflate.
 # * test_torch.py: torch is not in the test extra (it would skip anyway).
+# * test_baseline_cpu.py: runs the module under qemu-user, where a preloaded libasan has no place.
 EXCLUDE=(--ignore=tests/test_numba.py --ignore=tests/test_cuda.py
-         --ignore=tests/test_memory.py --ignore=tests/test_torch.py)
+         --ignore=tests/test_memory.py --ignore=tests/test_torch.py
+         --ignore=tests/test_baseline_cpu.py)
 
 # Run from outside the source tree so the installed (sanitized) package is imported, not ./fastinit.
 run_dir="$tmp/run"
