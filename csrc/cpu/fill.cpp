@@ -190,7 +190,7 @@ void fill_share(const K& k, const stream_id& s, const array_view& a, uint64_t fi
         store_contiguous<Out>(p, buf, n);
       }
     }
-    if (nt && simd_path() != simd_kind::scalar) avx2::store_fence();
+    if (nt) _mm_sfence();  // after any streaming stores of this share (SSE: every x86-64)
     return;
   }
   cursor c(a, begin);
@@ -289,7 +289,7 @@ void fill_shard_share(const K& k, const stream_id& s, const array_view& a, uint6
     }
     e += n;
   }
-  if (nt && simd_path() != simd_kind::scalar) avx2::store_fence();
+  if (nt) _mm_sfence();
 }
 
 template <class K, class Out>

@@ -11,7 +11,7 @@ namespace avx2 {
 bool supported();  // the CPU and OS run AVX2 and F16C
 
 // `nt`: write with non-temporal (streaming) stores where `buf` is 32-byte aligned; the caller
-// ends its share with store_fence().
+// ends its share with _mm_sfence().
 
 void run(const raw_kernel& k, const stream_id& s, uint64_t first, int64_t n, uint32_t* buf, bool nt);
 void run(const uniform_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt);
@@ -20,8 +20,6 @@ void run(const normal_kernel<float>& k, const stream_id& s, uint64_t first, int6
 void run(const normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt);
 void run(const trunc_normal_kernel<float>& k, const stream_id& s, uint64_t first, int64_t n, float* buf, bool nt);
 void run(const trunc_normal_kernel<double>& k, const stream_id& s, uint64_t first, int64_t n, double* buf, bool nt);
-
-void store_fence();
 
 // nbytes (a multiple of the element size) at p (aligned to it) from `pattern`, 64 bytes of the
 // element value repeated; 32-byte stores, non-temporal where `nt`.

@@ -285,8 +285,6 @@ bool supported() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
 }
 
-void store_fence() { _mm_sfence(); }
-
 void fill_pattern(char* p, int64_t nbytes, const unsigned char* pattern, bool nt) {
   // The pattern repeats every element, and p is element-aligned, so byte k of any 64-byte
   // window starting at address a is pattern[(a + k) % 64].
