@@ -35,22 +35,22 @@ class pool {
   void run(int ntasks, int nthreads, const std::function<void(int)>& fn) {
     std::lock_guard<std::mutex> one_job_at_a_time(job_mutex_);
     ensure_workers(nthreads - 1);
-    fn_ = &fn;
-    ntasks_ = ntasks;
-    next_.store(0, std::memory_order_relaxed);
-    active_workers_ = nthreads - 1;
-    pending_.store(nthreads - 1, std::memory_order_relaxed);
     {
+      // The job and its generation are published together, under m_, where workers read them.
       std::lock_guard<std::mutex> lk(m_);
+      fn_ = &fn;
+      ntasks_ = ntasks;
+      next_.store(0, std::memory_order_relaxed);
+      active_workers_ = nthreads - 1;
+      pending_.store(nthreads - 1, std::memory_order_relaxed);
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
-    work();
+    work(fn);
     if (!spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) {
       std::unique_lock<std::mutex> lk(m_);
       done_cv_.wait(lk, [&] { return pending_.load(std::memory_order_acquire) == 0; });
     }
-    fn_ = nullptr;
   }
 
  private:
@@ -69,8 +69,7 @@ class pool {
     }
   }
 
-  void work() {
-    const std::function<void(int)>& fn = *fn_;
+  void work(const std::function<void(int)>& fn) {
     for (;;) {
       const int t = next_.fetch_add(1, std::memory_order_relaxed);
       if (t >= ntasks_) break;
@@ -85,9 +84,19 @@ class pool {
         std::unique_lock<std::mutex> lk(m_);
         cv_.wait(lk, fresh);
       }
-      seen = generation_.load(std::memory_order_acquire);
-      if (id >= active_workers_) continue;
-      work();
+      // One job's generation, worker count and function, read together: a worker that wakes
+      // late for one job may find the next one already published, and must then take part in
+      // that one (once), never in a mix of the two.
+      const std::function<void(int)>* fn;
+      int active;
+      {
+        std::lock_guard<std::mutex> lk(m_);
+        seen = generation_.load(std::memory_order_acquire);
+        active = active_workers_;
+        fn = fn_;
+      }
+      if (id >= active) continue;
+      work(*fn);
       if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lk(m_);
         done_cv_.notify_one();
