@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar, Union, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import _backend as B
 from ._device import DeviceArray, as_device_array, cupy_view
@@ -31,7 +32,10 @@ __all__ = [
     "glorot_normal", "he_uniform", "he_normal",
 ]
 
-A = TypeVar("A")
+A = TypeVar("A")  # an array filled in place: the same object is returned
+# What as_output (fastinit/_validate.py) allocates from: an int or a tuple of ints (NumPy's
+# included; not bool, not a list). Any other `out` is an array, filled in place.
+ShapeLike = Union[int, np.integer[Any], tuple[Union[int, np.integer[Any]], ...]]
 Seed = Union[int, Generator, None]
 Loc = Union[dict, None]  # a shard's location: {"first": int, "index_map": list[int]}
 DTypeLike = Any
@@ -209,6 +213,12 @@ def _prepare(out: Any, dtype: DTypeLike, scheme: str, full_shape: Any, index: An
 # ---- constants ---------------------------------------------------------------------------------
 
 
+@overload
+def constant(out: ShapeLike, value: float, *, dtype: DTypeLike = ...) -> np.ndarray: ...
+@overload
+def constant(out: A, value: float, *, dtype: DTypeLike = ...) -> A: ...
+
+
 def constant(out: A, value: float, *, dtype: DTypeLike = None) -> A:
     """Fill `out` with `value`.
 
@@ -251,6 +261,12 @@ def constant(out: A, value: float, *, dtype: DTypeLike = None) -> A:
     return ret
 
 
+@overload
+def zeros(out: ShapeLike, *, dtype: DTypeLike = ...) -> np.ndarray: ...
+@overload
+def zeros(out: A, *, dtype: DTypeLike = ...) -> A: ...
+
+
 def zeros(out: A, *, dtype: DTypeLike = None) -> A:
     """Fill `out` with zeros (see :func:`constant` for `out` and `dtype`).
 
@@ -261,6 +277,12 @@ def zeros(out: A, *, dtype: DTypeLike = None) -> A:
     array([0., 0.], dtype=float32)
     """
     return constant(out, 0.0, dtype=dtype)
+
+
+@overload
+def ones(out: ShapeLike, *, dtype: DTypeLike = ...) -> np.ndarray: ...
+@overload
+def ones(out: A, *, dtype: DTypeLike = ...) -> A: ...
 
 
 def ones(out: A, *, dtype: DTypeLike = None) -> A:
@@ -276,6 +298,14 @@ def ones(out: A, *, dtype: DTypeLike = None) -> A:
 
 
 # ---- basic distributions -----------------------------------------------------------------------
+
+
+@overload
+def uniform(out: ShapeLike, low: float = ..., high: float = ..., *, seed: Seed = ...,
+            dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> np.ndarray: ...
+@overload
+def uniform(out: A, low: float = ..., high: float = ..., *, seed: Seed = ...,
+            dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
 
 
 def uniform(out: A, low: float = 0.0, high: float = 1.0, *, seed: Seed = None,
@@ -335,6 +365,14 @@ def uniform(out: A, low: float = 0.0, high: float = 1.0, *, seed: Seed = None,
     return ret
 
 
+@overload
+def normal(out: ShapeLike, mean: float = ..., std: float = ..., *, seed: Seed = ...,
+           dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> np.ndarray: ...
+@overload
+def normal(out: A, mean: float = ..., std: float = ..., *, seed: Seed = ..., dtype: DTypeLike = ...,
+           full_shape: Any = ..., index: Any = ...) -> A: ...
+
+
 def normal(out: A, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None,
            dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
     """Fill `out` with values drawn from the normal distribution N(mean, std**2).
@@ -377,6 +415,16 @@ def normal(out: A, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None,
     arr, ret, loc, _ = _prepare(out, dtype, "normal", full_shape, index)
     _normal_into(arr, real(mean, "mean"), _std(std, "std"), seed, "normal", loc=loc)
     return ret
+
+
+@overload
+def trunc_normal(out: ShapeLike, mean: float = ..., std: float = ..., a: float = ...,
+                 b: float = ..., *, seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
+                 index: Any = ...) -> np.ndarray: ...
+@overload
+def trunc_normal(out: A, mean: float = ..., std: float = ..., a: float = ..., b: float = ..., *,
+                 seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
+                 index: Any = ...) -> A: ...
 
 
 def trunc_normal(out: A, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
@@ -435,6 +483,17 @@ def trunc_normal(out: A, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b
 
 
 # ---- variance-scaling family -------------------------------------------------------------------
+
+
+@overload
+def variance_scaling(out: ShapeLike, scale: float = ..., mode: str = ..., distribution: str = ...,
+                     *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
+                     dtype: DTypeLike = ..., full_shape: Any = ...,
+                     index: Any = ...) -> np.ndarray: ...
+@overload
+def variance_scaling(out: A, scale: float = ..., mode: str = ..., distribution: str = ..., *,
+                     in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
+                     dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
 
 
 def variance_scaling(out: A, scale: float = 1.0, mode: str = "fan_in",
@@ -522,6 +581,16 @@ def _variance_scaling_into(arr: np.ndarray, scale: float, fan: float, dist: str,
         _uniform_into(arr, -limit, limit, seed, scheme, loc)
 
 
+@overload
+def xavier_uniform(out: ShapeLike, gain: float = ..., *, in_axis: int = ..., out_axis: int = ...,
+                   seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
+                   index: Any = ...) -> np.ndarray: ...
+@overload
+def xavier_uniform(out: A, gain: float = ..., *, in_axis: int = ..., out_axis: int = ...,
+                   seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
+                   index: Any = ...) -> A: ...
+
+
 def xavier_uniform(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int = 0,
                    seed: Seed = None, dtype: DTypeLike = None,
                    full_shape: Any = None, index: Any = None) -> A:
@@ -561,6 +630,16 @@ def xavier_uniform(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int
     fan = _fan(shape, "fan_avg", in_axis, out_axis)
     _variance_scaling_into(arr, g * g, fan, "uniform", seed, "xavier_uniform", loc, f"gain={g}")
     return ret
+
+
+@overload
+def xavier_normal(out: ShapeLike, gain: float = ..., *, in_axis: int = ..., out_axis: int = ...,
+                  seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
+                  index: Any = ...) -> np.ndarray: ...
+@overload
+def xavier_normal(out: A, gain: float = ..., *, in_axis: int = ..., out_axis: int = ...,
+                  seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
+                  index: Any = ...) -> A: ...
 
 
 def xavier_normal(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int = 0,
@@ -614,6 +693,17 @@ def _kaiming(out: Any, a: float | None, mode: str, nonlinearity: str, in_axis: i
     return ret
 
 
+@overload
+def kaiming_uniform(out: ShapeLike, a: float | None = ..., mode: str = ..., nonlinearity: str = ...,
+                    *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
+                    dtype: DTypeLike = ..., full_shape: Any = ...,
+                    index: Any = ...) -> np.ndarray: ...
+@overload
+def kaiming_uniform(out: A, a: float | None = ..., mode: str = ..., nonlinearity: str = ..., *,
+                    in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
+                    dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
+
+
 def kaiming_uniform(out: A, a: float | None = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", *, in_axis: int = 1, out_axis: int = 0,
                     seed: Seed = None, dtype: DTypeLike = None,
@@ -653,6 +743,17 @@ def kaiming_uniform(out: A, a: float | None = 0.0, mode: str = "fan_in",
                     "kaiming_uniform", full_shape, index)
 
 
+@overload
+def kaiming_normal(out: ShapeLike, a: float | None = ..., mode: str = ..., nonlinearity: str = ...,
+                   *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
+                   dtype: DTypeLike = ..., full_shape: Any = ...,
+                   index: Any = ...) -> np.ndarray: ...
+@overload
+def kaiming_normal(out: A, a: float | None = ..., mode: str = ..., nonlinearity: str = ..., *,
+                   in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
+                   dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
+
+
 def kaiming_normal(out: A, a: float | None = 0.0, mode: str = "fan_in",
                    nonlinearity: str = "leaky_relu", *, in_axis: int = 1, out_axis: int = 0,
                    seed: Seed = None, dtype: DTypeLike = None,
@@ -682,6 +783,15 @@ def kaiming_normal(out: A, a: float | None = 0.0, mode: str = "fan_in",
                     "kaiming_normal", full_shape, index)
 
 
+@overload
+def lecun_uniform(out: ShapeLike, *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
+                  dtype: DTypeLike = ..., full_shape: Any = ...,
+                  index: Any = ...) -> np.ndarray: ...
+@overload
+def lecun_uniform(out: A, *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
+                  dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
+
+
 def lecun_uniform(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = None,
                   dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
     """LeCun uniform: U(-l, l), ``l = sqrt(3 / fan_in)`` (variance ``1 / fan_in``).
@@ -709,6 +819,14 @@ def lecun_uniform(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = N
     fan = _fan(shape, "fan_in", in_axis, out_axis)
     _variance_scaling_into(arr, 1.0, fan, "uniform", seed, "lecun_uniform", loc)
     return ret
+
+
+@overload
+def lecun_normal(out: ShapeLike, *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
+                 dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> np.ndarray: ...
+@overload
+def lecun_normal(out: A, *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
+                 dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
 
 
 def lecun_normal(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = None,
@@ -742,6 +860,14 @@ def lecun_normal(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = No
 
 
 # ---- structured schemes ------------------------------------------------------------------------
+
+
+@overload
+def orthogonal(out: ShapeLike, gain: float = ..., *, seed: Seed = ..., dtype: DTypeLike = ...,
+               full_shape: Any = ..., index: Any = ...) -> np.ndarray: ...
+@overload
+def orthogonal(out: A, gain: float = ..., *, seed: Seed = ..., dtype: DTypeLike = ...,
+               full_shape: Any = ..., index: Any = ...) -> A: ...
 
 
 def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike = None,
@@ -790,6 +916,14 @@ def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike
     q *= g
     target[...] = q.reshape(arr.shape)
     return ret
+
+
+@overload
+def sparse(out: ShapeLike, sparsity: float, std: float = ..., *, seed: Seed = ...,
+           dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> np.ndarray: ...
+@overload
+def sparse(out: A, sparsity: float, std: float = ..., *, seed: Seed = ..., dtype: DTypeLike = ...,
+           full_shape: Any = ..., index: Any = ...) -> A: ...
 
 
 def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
@@ -862,6 +996,12 @@ def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
     return ret
 
 
+@overload
+def eye(out: ShapeLike, *, dtype: DTypeLike = ...) -> np.ndarray: ...
+@overload
+def eye(out: A, *, dtype: DTypeLike = ...) -> A: ...
+
+
 def eye(out: A, *, dtype: DTypeLike = None) -> A:
     """The identity matrix (ones on the main diagonal of a 2-D `out`, zeros elsewhere), as
     :func:`torch.nn.init.eye_`; non-square shapes are allowed.
@@ -893,6 +1033,12 @@ def eye(out: A, *, dtype: DTypeLike = None) -> A:
         target, xp = _writable_view(arr, "eye")
         target[xp.arange(n), xp.arange(n)] = 1
     return ret
+
+
+@overload
+def dirac(out: ShapeLike, groups: int = ..., *, dtype: DTypeLike = ...) -> np.ndarray: ...
+@overload
+def dirac(out: A, groups: int = ..., *, dtype: DTypeLike = ...) -> A: ...
 
 
 def dirac(out: A, groups: int = 1, *, dtype: DTypeLike = None) -> A:
@@ -943,6 +1089,13 @@ def dirac(out: A, groups: int = 1, *, dtype: DTypeLike = None) -> A:
     for g in range(int(groups)):
         target[(g * per_group + d, d) + centre] = 1
     return ret
+
+
+@overload
+def random_raw(out: ShapeLike, *, seed: Seed = ..., full_shape: Any = ...,
+               index: Any = ...) -> NDArray[np.uint32]: ...
+@overload
+def random_raw(out: A, *, seed: Seed = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
 
 
 def random_raw(out: A, *, seed: Seed = None, full_shape: Any = None, index: Any = None) -> A:
