@@ -1,7 +1,13 @@
 // AVX-512 paths (compiled with -mavx512f -mavx512dq, never contracting to FMA). The loops are
 // simd_impl.h's; this file describes the ISA: 16 blocks per counter vector, ternary-logic XOR in
 // the Philox rounds, 128-bit-lane shuffles for the transposes, native compress for the tails.
+// GCC 12's AVX-512 headers start some intrinsics from an undefined register (`__Y = __Y`),
+// which -Wuninitialized reports hundreds of times once they are inlined (a false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <cstring>

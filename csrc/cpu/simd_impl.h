@@ -19,6 +19,7 @@
 #include <limits>
 
 #include "../kernels.h"
+#include "pack.h"
 
 namespace fastinit {
 namespace simd_detail {
@@ -98,14 +99,18 @@ struct groups {
   // Three passes over a batch of kTruncGroups counter-vector pairs, in L1-sized scratch:
   //   1. the centre piece of every lane, kept in lane order; the words of the lanes that need
   //      the tail instead (log, sqrt, rational) are compressed onto a queue;
-  //   2. the queued lanes a whole vector at a time, four vectors together, so that their long
-  //      chains (log, sqrt, two divisions) overlap;
+  //   2. the queued lanes a whole vector at a time, kTailPack vectors in lockstep (pack.h), so
+  //      that their long chains (log, sqrt, two divisions) overlap;
   //   3. each vector's tail values expanded back into its lanes (the queue is in lane order),
   //      then the vectors transposed and stored once, streamed where the caller asks.
   // A vector that is mostly tail is computed in place in pass 1. Same operations per lane as
   // trunc_normal_value.
 
   static constexpr int kTruncGroups = 8;
+  // Queued vectors per pack in pass 2: 8 measured +7% (float64) and +4% (float32) against 4
+  // vectors one after the other, on AVX-512 and AVX2 alike; packs in passes 1 and 3, or for the
+  // normal, were slower (more registers live).
+  static constexpr int kTailPack = 8;
 
   // The words (float32: Isa::words; float64: Isa::words64) and the store of one counter vector.
   static void load_words(const ctr& x, U32 w[4]) {
@@ -146,7 +151,7 @@ struct groups {
     using UW = lane_u<F>;
     constexpr int W = static_cast<int>(sizeof(F) / sizeof(S));
     constexpr int kVectors = kTruncGroups * 8;           // word vectors per batch
-    constexpr int kQueue = kVectors * W + 4 * W;         // every lane, + padding to 4 vectors
+    constexpr int kQueue = (kVectors + kTailPack) * W;   // every lane, + padding to a pack
     alignas(64) F centre[kVectors];
     unsigned masks[kVectors];
     alignas(64) lane_u<S> word[kQueue];  // queued words (pass 1)
@@ -177,16 +182,13 @@ struct groups {
         }
       }
       if (n > 0) {
-        for (int i = n; i % (4 * W) != 0; ++i) word[i] = word[0];  // valid input, result unused
-        for (int k = 0; k < n; k += 4 * W) {
-          F v[4];
-#pragma GCC unroll 4
-          for (int u = 0; u < 4; ++u) {
-            UW w;
-            std::memcpy(&w, word + k + u * W, sizeof w);
-            v[u] = trunc_tail<F, Sym>(w, p);
-          }
-          std::memcpy(value + k, v, sizeof v);
+        for (int i = n; i % (kTailPack * W) != 0; ++i) word[i] = word[0];  // valid input, result unused
+        for (int k = 0; k < n; k += kTailPack * W) {
+          using P = pack<F, kTailPack>;
+          lane_u<P> w;
+          std::memcpy(&w, word + k, sizeof w);
+          const P v = trunc_tail<P, Sym>(w, p);
+          std::memcpy(value + k, &v, sizeof v);
         }
       }
       S* batch = out + g0 * 8 * W;
