@@ -14,13 +14,13 @@ each bound), and the observed values for the fixed seeds are recorded in comment
 
 16-bit outputs are computed in float32 and rounded once to float16/bfloat16 (docs/stream.md
 section 3), so their samples are discrete. For them the tests compare against the exact
-distribution of the *rounded* variable: for each representable value ``v`` (all of them are
-enumerated) ``P(X <= v) = F(midpoint(v, next(v)))`` with ``F`` the CDF before rounding, ``0``
-below the inward lower bound and ``1`` from the inward upper bound on. That pmf gives exact
-moments, and the KS statistic is the supremum of ``|ECDF - G|`` over all representable values
-(where both step). For a discrete null distribution the continuous Kolmogorov distribution is
-conservative (the true p-value is smaller than it says only in the sense that the test rejects
-less often), so ``kstwo.sf`` is a valid bound.
+distribution of the *rounded* variable (tests/rounded.py, shared with tests/test_statistics.py):
+for each representable value ``v``, ``P(X <= v) = F(midpoint(v, next(v)))`` with ``F`` the CDF
+before rounding, ``0`` below the inward lower bound and ``1`` from the inward upper bound on.
+Summed over every value of the dtype, that pmf gives exact moments; the KS statistic is the
+exact supremum of ``|ECDF - G|`` over the line, and ``kstwo.sf`` (the continuous Kolmogorov
+distribution, conservative for a discrete null) a valid p-value. Float32 samples on a narrow
+interval off the mean are discrete too, and are compared with the same model on float32's grid.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import pytest
 import scipy.stats as st
 
 import fastinit
+from rounded import RoundedModel, inward, ks_pvalue
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64),
@@ -61,65 +62,6 @@ R_MAX = {4: 6.6604, 8: 8.6510}
 def seed_of(*parts) -> int:
     """A fixed seed per test case (crc32 of its name), so cases draw unrelated streams."""
     return zlib.crc32("/".join(map(str, parts)).encode())
-
-
-# ---- the exact distribution of a rounded variable (16-bit dtypes) ------------------------------
-
-
-_GRIDS: dict = {}
-
-
-def grid(dt: np.dtype) -> np.ndarray:
-    """All finite values of a 16-bit dtype, sorted, -0 merged into +0, as float64."""
-    key = dt.str
-    if key not in _GRIDS:
-        v = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(dt)
-        v = v[np.isfinite(v.astype(np.float32))].astype(np.float64)
-        _GRIDS[key] = np.unique(v)  # unique also merges -0.0 and 0.0
-    return _GRIDS[key]
-
-
-def inward(low: float, high: float, dt: np.dtype) -> tuple[float, float]:
-    """Independent computation of docs/stream.md section 3's inward bounds: the smallest value
-    of dt >= low and the largest <= high (infinite bounds: +-inf kept)."""
-    if dt.itemsize == 2:
-        g = grid(dt)
-        lo = g[g >= low][0] if math.isfinite(low) else -math.inf
-        hi = g[g <= high][-1] if math.isfinite(high) else math.inf
-        return float(lo), float(hi)
-    t = dt.type
-    lo, hi = t(low), t(high)
-    if math.isfinite(low) and float(lo) < low:
-        lo = np.nextafter(lo, t(np.inf))
-    if math.isfinite(high) and float(hi) > high:
-        hi = np.nextafter(hi, t(-np.inf))
-    return float(lo), float(hi)
-
-
-def rounded_model(dist, dt: np.dtype, lo: float, hi: float):
-    """(values, cdf at values, pmf) of `dist` clamped to [lo, hi] and rounded to nearest in dt."""
-    g = grid(dt)
-    upper = np.empty_like(g)
-    upper[:-1] = (g[:-1] + g[1:]) / 2.0  # exact in float64 for 16-bit values
-    upper[-1] = np.inf
-    cdf = dist.cdf(upper)
-    cdf[g < lo] = 0.0
-    cdf[g >= hi] = 1.0
-    pmf = np.diff(np.concatenate([[0.0], cdf]))
-    return g, cdf, pmf
-
-
-def ks_rounded(x: np.ndarray, dist, dt: np.dtype, lo: float, hi: float):
-    """(KS p-value, model mean, model variance) of the sample x against the rounded model."""
-    g, cdf, pmf = rounded_model(dist, dt, lo, hi)
-    xs = np.sort(x)
-    ecdf = np.searchsorted(xs, g, side="right") / xs.size
-    d = float(np.max(np.abs(ecdf - cdf)))
-    # every sample value must be a representable value the model gives mass to
-    assert np.isin(xs[[0, -1]], g).all()
-    mean = float(np.sum(pmf * g))
-    var = float(np.sum(pmf * (g - mean) ** 2))
-    return float(st.kstwo.sf(d, xs.size)), mean, var
 
 
 # ---- the registry ---------------------------------------------------------------------------
@@ -304,7 +246,9 @@ def check_sample(x: np.ndarray, dtname: str, case: Case) -> float:
     se_mean = math.sqrt(case.var / n)
     se_var = case.var * math.sqrt((case.kurt + 2.0) / n)
     if dt.itemsize == 2:
-        p, m_mean, m_var = ks_rounded(x, dist, dt, lo, hi)
+        model = RoundedModel(dist, dt, lo, hi)
+        p = ks_pvalue(np.sort(x), model)
+        m_mean, m_var = model.moments()
         # exact moments of the rounded distribution: 6 sigma (p = 2e-9 each)
         assert abs(mean - m_mean) <= MOMENT_SIGMA * math.sqrt(m_var / n), (mean, m_mean)
         assert abs(var - m_var) <= MOMENT_SIGMA * se_var, (var, m_var)
@@ -440,16 +384,8 @@ def _check_trunc(mean, std, a, b, dtname, n):
 
 
 def _check_discrete32(x, d, a, b):
-    lo, hi = inward(a, b, np.dtype(np.float32))
-    g = np.arange(np.float32(lo).view(np.uint32), np.float32(hi).view(np.uint32) + 1,
-                  dtype=np.uint32).view(np.float32).astype(np.float64)
-    assert g.size < 1000
-    upper = np.append((g[:-1] + g[1:]) / 2, np.inf)
-    cdf = d.cdf(upper)
-    cdf[-1] = 1.0
-    ecdf = np.searchsorted(np.sort(x), g, side="right") / x.size
-    assert np.isin(np.unique(x), g).all()
-    p = float(st.kstwo.sf(np.max(np.abs(ecdf - cdf)), x.size))
+    f32 = np.dtype(np.float32)
+    p = ks_pvalue(np.sort(x), RoundedModel(d, f32, *inward(a, b, f32)))
     assert p > KS_P_MIN, p
 
 

@@ -14,8 +14,8 @@ to nearest in the output dtype ("the rounded model"; for float64 the rounding is
   holds 1.5e-4 of the [40, 41] mass), so D is taken at every value the sample holds: the ECDF
   after it against ``P(X <= v)`` and the ECDF before it against ``P(X < v)``. That is the exact
   supremum over the line, and the continuous Kolmogorov distribution is conservative for a
-  discrete null, so ``p = kstwobign.sf(D sqrt(n))`` is a valid p-value (its O(n**-1/2)
-  correction is below 1e-3 relative at this n).
+  discrete null, so ``p = kstwo.sf(D, n)`` is a valid p-value. The model and the KS test are
+  tests/rounded.py's, shared with tests/test_distributions.py.
 * Pearson's chi-squared on 1000 bins that are equiprobable under the ideal variable (their edges
   rounded to the dtype, so each bin is a set of whole representable values; bins expecting
   fewer than 100 values are merged into their neighbour), with the bins' model probabilities.
@@ -37,8 +37,9 @@ import scipy.stats as st
 from scipy.special import log_ndtr, ndtr
 
 import fastinit
-from test_distributions import (DTYPES, EPS, HARD, HARD64, HUGE, _hard_id, _trunc_case, grid,
-                                inward, registry, rounded_model, seed_of)
+from rounded import RoundedModel, grid, inward, ks_distance, ks_pvalue
+from test_distributions import (DTYPES, EPS, HARD, HARD64, HUGE, _hard_id, _trunc_case, registry,
+                                seed_of)
 
 pytestmark = pytest.mark.slow
 
@@ -102,63 +103,6 @@ def _fast(dist):
     return TruncNormCDF(dist) if isinstance(getattr(dist, "dist", None), type(st.truncnorm)) else dist
 
 
-# ---- the rounded model --------------------------------------------------------------------------
-
-
-class RoundedModel:
-    """``dist`` clamped to [lo, hi] and rounded to nearest in ``dt``: P(X <= v) and P(X < v) at
-    values v of dt (float64 arrays)."""
-
-    def __init__(self, dist, dt: np.dtype, lo: float, hi: float) -> None:
-        self.dist, self.dt, self.lo, self.hi = dist, dt, lo, hi
-
-    def _neighbour(self, v: np.ndarray, up: bool) -> np.ndarray:
-        if self.dt.itemsize == 2:
-            g = grid(self.dt)
-            i = np.searchsorted(g, v)
-            assert np.array_equal(g[i], v), "a value the dtype cannot hold"
-            j = np.clip(i + (1 if up else -1), 0, g.size - 1)
-            out = g[j]
-            out[(i == g.size - 1) if up else (i == 0)] = np.inf if up else -np.inf
-            return out
-        t = self.dt.type
-        return np.nextafter(v.astype(t), t(np.inf if up else -np.inf)).astype(np.float64)
-
-    def at_most(self, v: np.ndarray) -> np.ndarray:
-        """P(X <= v)."""
-        if self.dt.itemsize == 8:
-            c = self.dist.cdf(v)
-        else:
-            c = self.dist.cdf((v + self._neighbour(v, up=True)) / 2.0)  # exact in float64
-        c = np.asarray(c, dtype=np.float64)
-        c[v < self.lo] = 0.0
-        c[v >= self.hi] = 1.0
-        return c
-
-    def below(self, v: np.ndarray) -> np.ndarray:
-        """P(X < v)."""
-        if self.dt.itemsize == 8:
-            c = np.asarray(self.dist.cdf(v), dtype=np.float64)
-            c[v <= self.lo] = 0.0
-            return c
-        return self.at_most(self._neighbour(v, up=False))
-
-
-def ks_distance(xs: np.ndarray, model: RoundedModel) -> float:
-    """KS distance sup |ECDF - model CDF| of the sorted sample xs against the (discrete) model."""
-    n = xs.size
-    first = np.flatnonzero(np.concatenate([[True], xs[1:] != xs[:-1]]))
-    values = xs[first]
-    ecdf_before = first / n
-    ecdf_after = np.append(first[1:], n) / n
-    return max(float(np.max(np.abs(ecdf_after - model.at_most(values)))),
-               float(np.max(np.abs(ecdf_before - model.below(values)))))
-
-
-def ks_pvalue(xs: np.ndarray, model: RoundedModel) -> float:
-    return float(st.kstwobign.sf(ks_distance(xs, model) * math.sqrt(xs.size)))
-
-
 def _ordinal32(v: np.ndarray) -> np.ndarray:
     """float32 values -> integers in the same order, consecutive floats differing by 1."""
     b = v.astype(np.float32).view(np.int32).astype(np.int64)
@@ -218,9 +162,7 @@ def check_large(x: np.ndarray, dt: np.dtype, dist, mean: float, var: float, kurt
     s_mean, s_var = float(x.mean()), float(x.var())
     allow_mean = allow_var = 0.0
     if dt.itemsize == 2:
-        g, _, pmf = rounded_model(dist, dt, lo, hi)
-        m_mean = float(np.sum(pmf * g))
-        m_var = float(np.sum(pmf * (g - m_mean) ** 2))
+        m_mean, m_var = RoundedModel(dist, dt, lo, hi).moments()  # SciPy's CDF on every value
         assert abs(s_mean - m_mean) <= MOMENT_SIGMA * math.sqrt(m_var / n), (s_mean, m_mean)
         assert abs(s_var - m_var) <= MOMENT_SIGMA * m_var * math.sqrt((kurt + 2) / n)
         eps = EPS[dt.name]
@@ -257,13 +199,14 @@ def test_the_tests_reject_a_biased_sample() -> None:
 
 
 def test_rounded_model_is_a_distribution() -> None:
-    # P(X <= v) rises from 0 to 1 over the grid, and P(X < v) is the value before it.
+    # P(X <= v) rises from 0 to 1 over the grid, and P(X < v) is the value before it (0 at the
+    # dtype's lowest value).
     bf16 = DTYPES["bfloat16"]
     g = grid(bf16)
     m = RoundedModel(st.norm(0.1, 0.02), bf16, *inward(-0.04, 0.25, bf16))
     c = m.at_most(g)
     assert c[0] == 0.0 and c[-1] == 1.0 and np.all(np.diff(c) >= 0)
-    np.testing.assert_array_equal(m.below(g[1:]), c[:-1])
+    np.testing.assert_array_equal(m.below(g), np.concatenate([[0.0], c[:-1]]))
 
 
 @pytest.mark.parametrize("params", HARD + HARD64 + HUGE + [(0.1, 0.5, -0.3, 0.8)], ids=_hard_id)
