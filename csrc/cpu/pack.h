@@ -104,15 +104,17 @@ struct lane<pack<V, N>> {
   static pack<V, N> sqrt(const pack<V, N>& x) {
     return map<V>(x, [](V y) { return L::sqrt(y); });
   }
-  static pack<V, N> max_first(const pack<V, N>& a, const pack<V, N>& b) {
+  template <class Fn>
+  static pack<V, N> zip(const pack<V, N>& a, const pack<V, N>& b, Fn fn) {
     pack<V, N> r;
-    for (int i = 0; i < N; ++i) r.v[i] = L::max_first(a.v[i], b.v[i]);
+    for (int i = 0; i < N; ++i) r.v[i] = fn(a.v[i], b.v[i]);
     return r;
   }
+  static pack<V, N> max_first(const pack<V, N>& a, const pack<V, N>& b) {
+    return zip(a, b, [](V x, V y) { return L::max_first(x, y); });
+  }
   static pack<V, N> min_first(const pack<V, N>& a, const pack<V, N>& b) {
-    pack<V, N> r;
-    for (int i = 0; i < N; ++i) r.v[i] = L::min_first(a.v[i], b.v[i]);
-    return r;
+    return zip(a, b, [](V x, V y) { return L::min_first(x, y); });
   }
   template <class M>
   static bool any(const pack<M, N>& m) {
