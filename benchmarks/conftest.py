@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit._cli import _size
+from fastinit.cli import _size
 
 DEFAULT_SIZE = 2**24
 

@@ -9,7 +9,7 @@ Groups (``benchmark.group``):
 ``alloc-uniform-float32`` a fresh array per call (its page faults timed): fastinit.uniform(shape),
                          Generator.random(n, dtype=float32), np.empty + fastinit.uniform
 
-The calls are fastinit/_peers.py's, the ones ``fastinit bench`` times.
+The calls are fastinit/cli/peers.py's, the ones ``fastinit bench`` times.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import pytest
 pytest.importorskip("pytest_benchmark")
 
 import fastinit  # noqa: E402
-from fastinit._cli import DEFAULT_SCHEMES  # noqa: E402
-from fastinit._dtypes import resolve_dtype  # noqa: E402
-from fastinit._peers import _fastinit_call, _matrix_shape, _numpy_call, _torch_call  # noqa: E402
+from fastinit.cli import DEFAULT_SCHEMES  # noqa: E402
+from fastinit._input.dtypes import resolve_dtype  # noqa: E402
+from fastinit.cli.peers import _fastinit_call, _matrix_shape, _numpy_call, _torch_call  # noqa: E402
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")
 NUMPY_DTYPES = ("float32", "float64")

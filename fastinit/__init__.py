@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._backend import backend_name as _backend_name
-from ._backend import get_num_threads, set_backend, set_num_threads
-from ._backend import simd_level as _simd_level
-from ._checkpoint import init_checkpoint
-from ._fans import calculate_gain, compute_fans
-from ._generator import Generator, default_generator, manual_seed
-from ._schemes import (constant, dirac, eye, glorot_normal, glorot_uniform, he_normal,
+from ._backends.dispatch import backend_name as _backend_name
+from ._backends.dispatch import get_num_threads, set_backend, set_num_threads
+from ._backends.dispatch import simd_level as _simd_level
+from ._random.fans import calculate_gain, compute_fans
+from ._random.generator import Generator, default_generator, manual_seed
+from .checkpoint import init_checkpoint
+from .schemes import (constant, dirac, eye, glorot_normal, glorot_uniform, he_normal,
                        he_uniform, kaiming_normal, kaiming_uniform, lecun_normal, lecun_uniform,
                        normal, ones, orthogonal, random_raw, sparse, trunc_normal, uniform,
                        variance_scaling, xavier_normal, xavier_uniform, zeros)

@@ -42,10 +42,10 @@ except ImportError as _exc:  # pragma: no cover - exercised only without dask
     raise ImportError("fastinit.dask needs Dask: pip install 'fastinit[dask]' "
                       "(or pip install 'dask[array]')") from _exc
 
-from . import _schemes
-from ._dtypes import resolve_dtype
-from ._generator import Generator, resolve_seed
-from ._validate import check_shape
+from . import schemes as _schemes
+from ._input.dtypes import resolve_dtype
+from ._input.values import shape as check_shape
+from ._random.generator import Generator, resolve_seed
 
 __all__ = [
     "constant", "zeros", "ones", "uniform", "normal", "trunc_normal", "xavier_uniform",

@@ -54,11 +54,11 @@ def entries() -> list[dict]:
                         bits=_hex(R.normal(N, 0.0, 1.0, T, seed=0))))
     for dt in ("float32", "float64"):
         T = np.dtype(dt).type
-        # Section 7.1: the set-up is the library's pure-Python fastinit/_params.py (shared by
+        # Section 7.1: the set-up is the library's pure-Python fastinit/_random/plans.py (shared by
         # every backend); the reference's independent set-up agrees to a few float64 ulp only.
         c = R.library_setup(0.0, 1.0, -2.0, 2.0, T)
         if c is None:
-            raise SystemExit("fastinit._params is needed for the trunc_normal set-up")
+            raise SystemExit("fastinit._random.plans is needed for the trunc_normal set-up")
         out.append(dict(name=f"trunc_normal_{dt}", scheme="trunc_normal", dtype=dt, seed=0,
                         stream=0, params=dict(mean=0.0, std=1.0, a=-2.0, b=2.0),
                         bits=_hex(R.trunc_normal(N, c, T, seed=0))))

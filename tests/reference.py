@@ -613,7 +613,7 @@ def _rn_any(v, T):
 
 
 def from_library_consts(d: dict, dtype) -> dict:
-    """Constants of ``fastinit._params.trunc_normal_constants`` (float64 values, lower-case
+    """Constants of ``fastinit._random.plans.trunc_normal_constants`` (float64 values, lower-case
     keys ``alpha, beta, mean, std, lo, hi, branches[base, centre, th, dd, ld, tau, dir,
     sgn]``) rounded to T, in the layout that :func:`trunc_normal` takes."""
     T = compute_type(dtype)
@@ -624,10 +624,10 @@ def from_library_consts(d: dict, dtype) -> dict:
 
 
 def library_setup(mean, std, a, b, dtype):
-    """The set-up of section 7.1 as the library computes it (``fastinit/_params.py``, pure
+    """The set-up of section 7.1 as the library computes it (``fastinit/_random/plans.py``, pure
     Python, shared by every backend), or None if that module cannot be imported."""
     try:
-        from fastinit import _params
+        from fastinit._random import plans as _params
     except ImportError:
         return None
     d = _params.trunc_normal_constants(float(mean), float(std), float(a), float(b), _out_dtype(dtype))

@@ -30,7 +30,7 @@ EXPECTED_PUBLIC = {
     # helpers, seeding, threads, backend
     "compute_fans", "calculate_gain", "Generator", "manual_seed", "default_generator",
     "set_num_threads", "get_num_threads", "set_backend", "info", "__version__",
-    # checkpoints (fastinit/_checkpoint.py)
+    # checkpoints (fastinit/checkpoint/)
     "init_checkpoint",
 }
 ALIASES = {
@@ -46,7 +46,7 @@ PUBLIC_CALLABLES = sorted(n for n in EXPECTED_PUBLIC if n != "__version__")
 def restore_global_state():
     """Doctests call manual_seed and set_num_threads: put the global generator and the thread
     count back afterwards, so other test files see the state they expect."""
-    from fastinit import _generator
+    from fastinit._random import generator as _generator
 
     saved_gen = _generator._default_generator
     saved_threads = fastinit.get_num_threads()
@@ -102,7 +102,7 @@ def test_aliases_are_the_same_objects(alias, target):
 
 
 def test_schemes_module_all_matches_package():
-    from fastinit import _schemes
+    from fastinit import schemes as _schemes
 
     for name in _schemes.__all__:
         assert getattr(fastinit, name) is getattr(_schemes, name)
@@ -216,9 +216,12 @@ def test_public_docstring_examples_pass(test, restore_global_state):
         pytest.fail("".join(msgs))
 
 
-@pytest.mark.parametrize("module", ["fastinit", "fastinit._schemes", "fastinit._fans",
-                                    "fastinit._generator", "fastinit._backend",
-                                    "fastinit._validate", "fastinit._dtypes", "fastinit._params"])
+@pytest.mark.parametrize("module", ["fastinit", "fastinit.schemes.basic",
+                                    "fastinit.schemes.fan_based", "fastinit.schemes.structured",
+                                    "fastinit._random.fans", "fastinit._random.generator",
+                                    "fastinit._backends.dispatch", "fastinit._input.arrays",
+                                    "fastinit._input.values", "fastinit._input.dtypes",
+                                    "fastinit._random.plans"])
 def test_module_doctests_pass(module, restore_global_state):
     mod = importlib.import_module(module)
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from fastinit import _cli
+from fastinit import cli as _cli
 
 
 def _run(*args: str, cwd) -> subprocess.CompletedProcess:

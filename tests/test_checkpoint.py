@@ -1,4 +1,4 @@
-"""Checkpoints (fastinit/_checkpoint.py): ``fastinit init SPEC -o FILE.safetensors`` and
+"""Checkpoints (fastinit/checkpoint/): ``fastinit init SPEC -o FILE.safetensors`` and
 :func:`fastinit.init_checkpoint`: the safetensors layout, loading with the safetensors
 package, bit equality with in-memory fills, chunked fills, spec errors, memmaps as ``out``.
 """
@@ -16,14 +16,14 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _checkpoint as ck
-from fastinit._checkpoint import SpecError, init_checkpoint, parse_spec
+from fastinit import checkpoint as ck
+from fastinit.checkpoint import SpecError, init_checkpoint, parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny.json"
 LLAMA = ROOT / "examples" / "llama-7b.toml"
 DT = {"float32": np.float32, "float16": np.float16, "float64": np.float64,
-      "bfloat16": fastinit._dtypes.BFLOAT16}
+      "bfloat16": fastinit._input.dtypes.BFLOAT16}
 DT_SIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2}
 
 
@@ -81,7 +81,7 @@ def check_file(path):
         assert_bits_equal(loaded[name], want)
     for pos, t in enumerate(tensors):  # every tensor against its in-memory fill
         stream = 1000 if t.name == "head.weight" else pos
-        want = expected(t.name, t.shape, fastinit._dtypes.dtype_name(t.dtype), t.scheme,
+        want = expected(t.name, t.shape, fastinit._input.dtypes.dtype_name(t.dtype), t.scheme,
                         t.params, 1234, stream)
         assert_bits_equal(loaded[t.name], want)
     n, head, raw = read_header(path)
@@ -211,7 +211,7 @@ def test_llama_example_parses():
     tensors, meta = parse_spec(LLAMA)
     assert len(tensors) == 1 + 32 * 9 + 2
     assert sum(math_prod(t.shape) for t in tensors) == 6_738_415_616
-    assert {fastinit._dtypes.dtype_name(t.dtype) for t in tensors} == {"bfloat16"}
+    assert {fastinit._input.dtypes.dtype_name(t.dtype) for t in tensors} == {"bfloat16"}
     assert [t.stream for t in tensors if t.scheme != "ones"][:3] == [0, 2, 3]
     assert meta["format"] == "pt"
 

@@ -207,7 +207,7 @@ def test_fills_while_thread_count_changes():
 
 def test_global_generator_concurrent_streams_distinct(monkeypatch):
     """The global generator (seed=None) is shared by every thread: distinct streams too."""
-    from fastinit import _generator
+    from fastinit._random import generator as _generator
 
     # put the previous global generator (and its state) back afterwards
     monkeypatch.setattr(_generator, "_default_generator", _generator.default_generator())

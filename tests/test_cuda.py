@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _device
+from fastinit._backends.codes import Scheme
+from fastinit._input import arrays as _device
 
 
 def _cuda_devices() -> int:
@@ -166,7 +167,7 @@ def test_gpu_huge_float16_fill_both_ends():
     head = fastinit.uniform((1000,), seed=9, dtype="float16")
     assert np.array_equal(xp.asnumpy(d[:1000]), head)
     tail = np.empty(1000, np.float16)
-    from fastinit import _backend as B
-    from fastinit._params import inward_bounds
-    B.fill(B.SCHEME_UNIFORM, tail, 9, 0, list(inward_bounds(0.0, 1.0, tail.dtype)), first=n - 1000)
+    from fastinit._backends import dispatch as B
+    from fastinit._random.plans import inward_bounds
+    B.fill(Scheme.UNIFORM, tail, 9, 0, list(inward_bounds(0.0, 1.0, tail.dtype)), first=n - 1000)
     assert np.array_equal(xp.asnumpy(d[-1000:]), tail)

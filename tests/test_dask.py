@@ -14,9 +14,9 @@ pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
 import fastinit  # noqa: E402
-import fastinit._schemes as S  # noqa: E402
+import fastinit.schemes as S  # noqa: E402
 import fastinit.dask as fd  # noqa: E402
-from fastinit._dtypes import resolve_dtype  # noqa: E402
+from fastinit._input.dtypes import resolve_dtype  # noqa: E402
 
 # (scheme, positional args, keyword args, needs 2-D)
 CASES = [

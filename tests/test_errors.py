@@ -104,7 +104,7 @@ NON_RAW = [s for s in SPECS if not s.raw]
 
 def test_registry_covers_every_scheme():
     """Every public scheme (all of _schemes.__all__, aliases aside) is in the registry."""
-    from fastinit import _schemes
+    from fastinit import schemes as _schemes
 
     aliases = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal"}
     assert set(BY_NAME) == set(_schemes.__all__) - aliases
@@ -306,7 +306,7 @@ def test_overlapping_view(spec):
 def test_large_ambiguous_layout_is_refused():
     # Interleaved strides the quick test cannot clear, on more elements than are checked
     # exactly: refused (the array is not written), with the way out.
-    from fastinit._overlap import EXACT_CHECK_MAX
+    from fastinit._input.overlap import EXACT_CHECK_MAX
 
     rows = EXACT_CHECK_MAX // 2 + 1
     flat, guard = sentinel((2 * rows + 4,), np.float32)

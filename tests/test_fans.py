@@ -1,4 +1,4 @@
-"""Tests for fastinit._fans: compute_fans, fan_for_mode, calculate_gain.
+"""Tests for fastinit._random.fans: compute_fans, fan_for_mode, calculate_gain.
 
 Reference values are derived by hand from PyTorch's formulas
 (torch.nn.init._calculate_fan_in_and_fan_out and calculate_gain); when torch is
@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from fastinit._fans import calculate_gain, compute_fans, fan_for_mode
+from fastinit._random.fans import calculate_gain, compute_fans, fan_for_mode
 
 # (shape, fan_in, fan_out) with PyTorch's layout (out, in, *receptive):
 # receptive = prod(shape[2:]), fan_in = shape[1] * receptive, fan_out = shape[0] * receptive.

@@ -1,4 +1,4 @@
-"""Tests for fastinit._generator: Generator, the global generator, resolve_seed."""
+"""Tests for fastinit._random.generator: Generator, the global generator, resolve_seed."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import threading
 import numpy as np
 import pytest
 
-from fastinit import _generator
-from fastinit._generator import Generator, default_generator, manual_seed, resolve_seed
+from fastinit._random import generator as _generator
+from fastinit._random.generator import Generator, default_generator, manual_seed, resolve_seed
 
 SEED_RANGE = "seed must be in [0, 2**64), got "
 STREAM_RANGE = "stream must be in [0, 2**32), got "
@@ -290,7 +290,7 @@ def test_copy_and_deepcopy():
 def test_global_generator_initial_seed_is_zero():
     # A fresh process: the global generator starts at seed 0, stream 0.
     code = (
-        "from fastinit._generator import default_generator, resolve_seed\n"
+        "from fastinit._random.generator import default_generator, resolve_seed\n"
         "gen = default_generator()\n"
         "print(gen.seed, gen.stream, resolve_seed(None), resolve_seed(None))\n"
     )

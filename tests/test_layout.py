@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import fastinit
-import fastinit._generator
+import fastinit._random.generator
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64),
@@ -318,8 +318,8 @@ def test_allocating_random_raw() -> None:
 @pytest.fixture
 def keep_global_generator(monkeypatch):
     """manual_seed replaces the global generator; put the original object back afterwards."""
-    monkeypatch.setattr(fastinit._generator, "_default_generator",
-                        fastinit._generator._default_generator)
+    monkeypatch.setattr(fastinit._random.generator, "_default_generator",
+                        fastinit._random.generator._default_generator)
 
 
 GEN_SHAPE = (12, 10)

@@ -1,5 +1,5 @@
-"""The Numba backend (fastinit/_numba.py) writes exactly the compiled core's bits, and the
-backend selection (fastinit/_backend.py) does what docs/backends.md says.
+"""The Numba backend (fastinit/_backends/numba/) writes exactly the compiled core's bits, and the
+backend selection (fastinit/_backends/dispatch.py) does what docs/backends.md says.
 
 Bit comparisons call both backends' fill functions directly (not through the active backend),
 so they test Numba against the core whatever ``--backend`` says; they need both installed.
@@ -18,10 +18,11 @@ import pytest
 numba = pytest.importorskip("numba")
 
 import fastinit  # noqa: E402
-from fastinit import _backend as B  # noqa: E402
-from fastinit import _numba as N  # noqa: E402
-from fastinit._dtypes import dtype_code, resolve_dtype  # noqa: E402
-from fastinit._params import inward_bounds  # noqa: E402
+from fastinit._backends.codes import Scheme
+from fastinit._backends import dispatch as B  # noqa: E402
+from fastinit._backends import numba as N  # noqa: E402
+from fastinit._input.dtypes import dtype_code, resolve_dtype  # noqa: E402
+from fastinit._random.plans import inward_bounds  # noqa: E402
 from kernel_cases import KERNEL_CASES  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -131,7 +132,7 @@ def test_seed_stream_extra_extremes():
     for seed, stream, extra in [(0, 0, 0), (2**64 - 1, 2**32 - 1, 2**32 - 1), (2**32, 1, 7)]:
         for dt in (np.dtype(np.uint32),):
             want, got = np.empty(999, dt), np.empty(999, dt)
-            _pair(B.SCHEME_RAW, want, got, [], seed=seed, stream=stream, extra=extra,
+            _pair(Scheme.RAW, want, got, [], seed=seed, stream=stream, extra=extra,
                   first=2**62 + 1)
             assert_same_bits(got, want, f"raw seed={seed} stream={stream} extra={extra}")
 
@@ -142,9 +143,9 @@ def test_unaligned_strides_fallback():
     buf = np.zeros(4 * 100 + 8, np.uint8)
     view = np.ndarray((50,), np.float32, buffer=buf, offset=1, strides=(6,))
     params = list(inward_bounds(-1.0, 1.0, np.dtype(np.float32)))
-    N.fill(B.SCHEME_UNIFORM, view, 3, 4, params, first=9, threads=2)
+    N.fill(Scheme.UNIFORM, view, 3, 4, params, first=9, threads=2)
     want = np.empty(50, np.float32)
-    _core().fill(B.SCHEME_UNIFORM, 0, want, 3, 4, 0, 9, params)
+    _core().fill(Scheme.UNIFORM, 0, want, 3, 4, 0, 9, params)
     assert_same_bits(np.array(view), want, "unaligned view")
 
 
@@ -258,7 +259,7 @@ def test_numba_thread_count_follows_the_request():
     pool = numba.config.NUMBA_NUM_THREADS
     big = np.empty(1 << 20, np.float32)  # 16 shares of 2**16 elements
     for threads in (2, 3, 10_000):
-        N.fill(B.SCHEME_UNIFORM, big, 0, 0, [0.0, 1.0], threads=threads)
+        N.fill(Scheme.UNIFORM, big, 0, 0, [0.0, 1.0], threads=threads)
         assert numba.get_num_threads() == min(threads, 16, pool)
 
 

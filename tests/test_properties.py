@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import fastinit
-from fastinit._params import inward_bounds
+from fastinit._random.plans import inward_bounds
 
 import reference as R
 

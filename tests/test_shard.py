@@ -60,7 +60,7 @@ def _check(name, full_shape, idx, dtype, layout="c"):
 @pytest.mark.parametrize("name", sorted(SCHEMES))
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
 def test_2d_shards_equal_the_whole(name, dtype):
-    from fastinit._dtypes import resolve_dtype
+    from fastinit._input.dtypes import resolve_dtype
     dt = resolve_dtype(dtype)
     for idx in INDICES2:
         _check(name, FULL2, idx, dt)

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _backend as B
-from fastinit._dtypes import resolve_dtype
-from fastinit._params import inward_bounds, trunc_normal_constants, trunc_normal_params
+from fastinit._backends.codes import Scheme
+from fastinit._backends import dispatch as B
+from fastinit._input.dtypes import resolve_dtype
+from fastinit._random.plans import inward_bounds, trunc_normal_constants, trunc_normal_params
 
 import reference as R
 from kernel_cases import KERNEL_CASES
@@ -75,13 +76,13 @@ def test_paths_match_reference(path, first):
     for dtype in ("float32", "float64"):
         dt = np.dtype(dtype)
         lo, hi = inward_bounds(-0.3, 0.7, dt)
-        got = _fill(path, B.SCHEME_UNIFORM, dt, n, first, [lo, hi]).view(dt)
+        got = _fill(path, Scheme.UNIFORM, dt, n, first, [lo, hi]).view(dt)
         want = R.uniform(n, lo, hi, dt, seed=7, stream=3, start=first)
         assert np.array_equal(got.view(np.uint8), np.asarray(want, dt).view(np.uint8))
-        got = _fill(path, B.SCHEME_NORMAL, dt, n, first, [0.25, 1.5]).view(dt)
+        got = _fill(path, Scheme.NORMAL, dt, n, first, [0.25, 1.5]).view(dt)
         want = R.normal(n, 0.25, 1.5, dt, seed=7, stream=3, start=first)
         assert np.array_equal(got.view(np.uint8), np.asarray(want, dt).view(np.uint8))
-    words = _fill(path, B.SCHEME_RAW, np.dtype(np.uint32), n, first, []).view(np.uint32)
+    words = _fill(path, Scheme.RAW, np.dtype(np.uint32), n, first, []).view(np.uint32)
     assert np.array_equal(words, R.words(7, 3, start=first, count=n))
 
 

@@ -452,7 +452,7 @@ TRUNC_IDS = [f"{m}_{s}_{a}_{b}" for m, s, a, b in TRUNC_PARAMS]
 
 
 def lib_trunc_consts(lib, mean, std, a, b, dtype):
-    """The library's set-up (fastinit._params.trunc_normal_constants) in reference layout."""
+    """The library's set-up (fastinit._random.plans.trunc_normal_constants) in reference layout."""
     c = R.library_setup(mean, std, a, b, dtype)
     assert c is not None
     return c
@@ -475,7 +475,7 @@ def test_trunc_normal_bits(lib, dtype, mean, std, a, b):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("mean,std,a,b", TRUNC_PARAMS, ids=TRUNC_IDS)
 def test_trunc_normal_setup_matches_library(lib, dtype, mean, std, a, b):
-    """The independent set-up of section 7.1 (reference) against fastinit._params.
+    """The independent set-up of section 7.1 (reference) against fastinit._random.plans.
 
     float32 constants must agree exactly; float64 ones to within a relative 1e-12 (both
     set-ups lose a few ulp to cancellation in Delta: measured up to 1.6e-14 relative for

@@ -299,7 +299,7 @@ def test_import_fastinit_does_not_import_torch():
 
 def test_bench_torch_model_runs_on_a_tiny_model():
     pytest.importorskip("torch")
-    from fastinit._bench_torch import bench_torch_model, format_torch_model
+    from fastinit.cli.torch_model import bench_torch_model, format_torch_model
     r = bench_torch_model(threads=1, repeat=1, dims=(64, 128, 2, 100))
     assert r["params"] == 100 * 64 + 2 * (2 * 64 + 4 * 64 * 64 + 3 * 64 * 128) + 64 + 64 * 100
     assert r["init_module"] > 0 and r["reset_parameters"] > 0

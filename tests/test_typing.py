@@ -1,5 +1,5 @@
 """The public type hints, as a type checker reads them: a shape in place of `out` gives a new
-``numpy.ndarray``, an array is returned as itself (fastinit/_schemes.py's overloads).
+``numpy.ndarray``, an array is returned as itself (fastinit/schemes/'s overloads).
 
 One mypy run over a generated snippet of ``assert_type`` calls; skipped without mypy (in the
 test extra). The snippet is only type-checked, never run.
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import fastinit
-import fastinit._schemes as S
+import fastinit.schemes as S
 
 # Every public scheme (aliases included) with the arguments it needs after `out`, and a shape
 # it accepts at runtime.

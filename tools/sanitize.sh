@@ -73,7 +73,7 @@ mkdir -p "$run_dir"
 cp -r tests examples "$run_dir/"   # test_checkpoint.py reads examples/ next to tests/
 cp pyproject.toml "$run_dir/"   # pytest settings (markers, filterwarnings = error)
 (cd "$run_dir" && LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 "$py" -c \
-  "import fastinit, fastinit._backend as B; assert B._core is not None; print('sanitize: testing', B._core.__file__)")
+  "import fastinit, fastinit._backends.dispatch as B; assert B._core is not None; print('sanitize: testing', B._core.__file__)")
 set +e
 (
   cd "$run_dir"

@@ -27,6 +27,8 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
+from ..codes import Scheme
+
 __all__ = ["fill"]
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
@@ -586,7 +588,7 @@ def _store_plain(out, vals, voff, m, contig, dst, idx, shape, est, pos):
 
 # ---- the fills ---------------------------------------------------------------------------------
 
-RAW, CONSTANT, UNIFORM, NORMAL, TRUNC_NORMAL = range(5)
+RAW, CONSTANT, UNIFORM, NORMAL, TRUNC_NORMAL = (int(k) for k in Scheme)
 
 # The scalars of a fill, packed into one uint64 array `a` (one argument instead of twelve: a
 # Numba call pays for every argument it types).

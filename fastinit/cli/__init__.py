@@ -15,9 +15,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._dtypes import dtype_name, resolve_dtype
-from ._peers import _fastinit_call, _matrix_shape, _numpy_call, _torch_call
-from ._progress import Progress
+from .._input.dtypes import dtype_name, resolve_dtype
+from .peers import _fastinit_call, _matrix_shape, _numpy_call, _torch_call
+from .progress import Progress
 
 __all__ = ["main", "bench", "BenchRow"]
 
@@ -306,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     i.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.command == "init":
-        from ._checkpoint import SpecError, main_init
+        from ..checkpoint import SpecError, main_init
 
         if args.threads is not None:
             if args.threads < 1:
@@ -330,14 +330,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = sys.stderr if args.json == "-" else sys.stdout
 
     if args.torch_model:
-        from ._bench_torch import bench_torch_model, format_torch_model
+        from .torch_model import bench_torch_model, format_torch_model
 
         result = bench_torch_model(args.threads, max(args.repeat, 1))
         print(format_torch_model(result), file=report)
         _write_json(args.json, {"info": fastinit.info(), "torch_model": result})
         return 0
     if args.device == "cuda":
-        from ._bench_cuda import bench_cuda, format_cuda_table
+        from .cuda import bench_cuda, format_cuda_table
 
         cuda_rows = bench_cuda(args.schemes, args.dtype, args.size, max(args.repeat, 3))
         print(format_cuda_table(cuda_rows), file=report)

@@ -1,5 +1,5 @@
 """The backend that writes the stream: the compiled core (``fastinit._core``) or, when it is
-missing or asked for, the Numba backend (``fastinit._numba``). Both give the same bits.
+missing or asked for, the Numba backend (``fastinit._backends.numba``). Both give the same bits.
 
 Every public function funnels into :func:`fill`, with arguments already validated.
 
@@ -13,16 +13,15 @@ import importlib
 import os
 import warnings
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._device import DeviceArray, device_fill
-from ._dtypes import dtype_code
-from ._shard import fill_by_runs
+from .codes import Scheme, dtype_code
+from .cuda import DeviceArray, device_fill
 
 try:  # import_module, not "from . import": its error says why (no "circular import" guess)
-    _core: Any = importlib.import_module(f"{__package__}._core")
+    _core: Any = importlib.import_module("fastinit._core")
 except ImportError as exc:  # exercised by .ci/run's no-core pass (.ci/nocore/sitecustomize.py)
     _core = None
     _CORE_ERROR: ImportError | None = exc
@@ -30,16 +29,11 @@ else:
     _CORE_ERROR = None
 
 __all__ = ["fill", "set_num_threads", "get_num_threads", "backend_name", "simd_level",
-           "set_backend", "BACKENDS",
-           "SCHEME_RAW", "SCHEME_CONSTANT", "SCHEME_UNIFORM", "SCHEME_NORMAL",
-           "SCHEME_TRUNC_NORMAL"]
-
-# Codes shared with csrc/kernels.h (enum class scheme).
-SCHEME_RAW, SCHEME_CONSTANT, SCHEME_UNIFORM, SCHEME_NORMAL, SCHEME_TRUNC_NORMAL = range(5)
+           "set_backend", "BACKENDS"]
 
 BACKENDS = ("core", "numba")
 
-_numba: ModuleType | None = None  # fastinit._numba, imported on first use
+_numba: ModuleType | None = None  # fastinit._backends.numba, imported on first use
 _active = "none"                  # "core", "numba" or "none" (neither is installed)
 MAX_THREADS = 1024                # set_num_threads and FASTINIT_NUM_THREADS accept 1 .. this
 _threads: int | None = None       # set_num_threads's value, kept here for the Numba backend
@@ -49,7 +43,7 @@ def _load_numba() -> ModuleType:
     global _numba
     if _numba is None:
         try:
-            from . import _numba as mod
+            from . import numba as mod
         except ImportError as exc:
             raise ImportError(f"fastinit backend 'numba' is not available: {exc}. Install it "
                               f"with: pip install 'fastinit[numba]'") from exc
@@ -146,12 +140,12 @@ def _select_at_import() -> None:
                   stacklevel=2)
 
 
-def fill(kind: int, arr: np.ndarray, seed: int, stream: int, params: Sequence[float], *,
+def fill(kind: Scheme, arr: np.ndarray, seed: int, stream: int, params: Sequence[float], *,
          extra: int = 0, first: int = 0, index_map: Sequence[int] | None = None) -> None:
     """Write scheme `kind` into `arr` (a validated, writable, aligned, native array, or a
-    validated GPU array: fastinit._device.DeviceArray).
+    validated GPU array: fastinit._backends.cuda.DeviceArray).
 
-    `index_map` (fastinit/_shard.py): element (j_0, ..., j_k) of `arr` is stream element
+    `index_map` (fastinit/_input/shard.py): element (j_0, ..., j_k) of `arr` is stream element
     ``first + sum_d j_d * index_map[d]``; None: element e is ``first + e``.
     """
     if arr.size == 0:
@@ -277,3 +271,18 @@ def _apply_env_threads() -> None:
 
 _apply_env_threads()
 _select_at_import()
+
+
+def fill_by_runs(fill_run: Callable[[np.ndarray, int], None], arr: np.ndarray,
+                 first: int, index_map: list[int]) -> None:
+    """For a backend without an index map (Numba): one fill per run of consecutive stream
+    elements: a row along the last axis when its step is 1, single elements otherwise."""
+    step = index_map[-1]
+    for idx in np.ndindex(*arr.shape[:-1]):
+        row = arr[idx]
+        base = first + sum(i * m for i, m in zip(idx, index_map))
+        if step == 1:
+            fill_run(row, base)
+        else:
+            for j in range(row.shape[0]):
+                fill_run(row[j:j + 1], base + j * step)

@@ -28,10 +28,10 @@ from typing import Any, Mapping, Union
 
 import numpy as np
 
-from . import _schemes
-from ._dtypes import BFLOAT16
-from ._generator import Generator
-from ._progress import Progress
+from .. import schemes as _schemes
+from .._input.dtypes import BFLOAT16
+from .._random.generator import Generator
+from ..cli.progress import Progress
 
 __all__ = ["init_checkpoint", "load_spec", "parse_spec", "SpecError", "TensorSpec"]
 

@@ -16,14 +16,15 @@ Everything here is pure Python integer / float arithmetic; no randomness.
 from __future__ import annotations
 
 import math
-import numbers
-import operator
 from collections.abc import Sequence
 from typing import Optional, Union
 
 import numpy as np
 
-__all__ = ["compute_fans", "calculate_gain", "fan_for_mode"]
+from .._input.values import axis, describe, dims, is_int, is_real
+
+__all__ = ["compute_fans", "calculate_gain", "fan_for_mode", "fan", "FAN_MODES", "KAIMING_MODES",
+           "NONLINEARITIES"]
 
 ShapeLike = Union[Sequence[int], np.ndarray]
 
@@ -39,73 +40,13 @@ _UNIT_GAIN = (
     "sigmoid",
 )
 #: Every name :func:`calculate_gain` accepts, in PyTorch's documentation order.
-_SUPPORTED_NONLINEARITIES = _UNIT_GAIN + ("tanh", "relu", "leaky_relu", "selu")
-#: Every mode :func:`fan_for_mode` accepts.
-_MODES = ("fan_in", "fan_out", "fan_avg")
+NONLINEARITIES = _UNIT_GAIN + ("tanh", "relu", "leaky_relu", "selu")
+#: Every mode :func:`fan_for_mode` (and variance scaling) accepts.
+FAN_MODES = ("fan_in", "fan_out", "fan_avg")
+#: The modes of the Kaiming (He) schemes, as PyTorch.
+KAIMING_MODES = ("fan_in", "fan_out")
 #: PyTorch's default negative slope for ``leaky_relu`` when ``param`` is None.
 _DEFAULT_NEGATIVE_SLOPE = 0.01
-
-
-def _type_name(value: object) -> str:
-    return type(value).__name__
-
-
-def _is_bool(value: object) -> bool:
-    return isinstance(value, (bool, np.bool_))
-
-
-def _normalize_shape(shape: object, name: str = "shape") -> tuple[int, ...]:
-    """Validate ``shape`` and return it as a tuple of Python ints.
-
-    Accepts any sequence (tuple, list, ``torch.Size``, 1-D integer ndarray, ...)
-    of non-negative integers; NumPy integer entries are accepted, ``bool`` is not.
-    """
-    if isinstance(shape, np.ndarray):
-        if shape.ndim != 1:
-            raise TypeError(
-                f"{name} must be a sequence of non-negative ints, got a "
-                f"{shape.ndim}-dimensional ndarray"
-            )
-        items: Sequence[object] = shape.tolist()
-    elif isinstance(shape, (str, bytes, bytearray)) or not isinstance(shape, Sequence):
-        hint = ""
-        if isinstance(shape, numbers.Integral) and not _is_bool(shape):
-            hint = f" (for a 1-dimensional shape write ({int(shape)},))"  # type: ignore[arg-type]
-        raise TypeError(
-            f"{name} must be a sequence of non-negative ints, got {_type_name(shape)}{hint}"
-        )
-    else:
-        items = shape
-
-    dims = []
-    for i, dim in enumerate(items):
-        if _is_bool(dim):
-            raise TypeError(f"{name}[{i}] must be an int, got bool ({dim!r})")
-        try:
-            value = operator.index(dim)  # type: ignore[arg-type]
-        except TypeError:
-            raise TypeError(
-                f"{name}[{i}] must be an int, got {_type_name(dim)} ({dim!r})"
-            ) from None
-        if value < 0:
-            raise ValueError(f"{name}[{i}] must be non-negative, got {value}")
-        dims.append(int(value))
-    return tuple(dims)
-
-
-def _normalize_axis(axis: object, ndim: int, name: str, shape: tuple[int, ...]) -> int:
-    if _is_bool(axis):
-        raise TypeError(f"{name} must be an int, got bool")
-    try:
-        value = operator.index(axis)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {_type_name(axis)}") from None
-    if not -ndim <= value < ndim:
-        raise ValueError(
-            f"{name}={value} is out of range for shape {shape} with {ndim} dimensions "
-            f"(valid: {-ndim} to {ndim - 1})"
-        )
-    return value % ndim
 
 
 def compute_fans(shape: ShapeLike, in_axis: int = 1, out_axis: int = 0) -> tuple[int, int]:
@@ -156,23 +97,23 @@ def compute_fans(shape: ShapeLike, in_axis: int = 1, out_axis: int = 0) -> tuple
     >>> compute_fans((5, 5, 3, 16), in_axis=-2, out_axis=-1)  # Keras / JAX layout
     (75, 400)
     """
-    dims = _normalize_shape(shape, "shape")
-    ndim = len(dims)
+    shape_ = dims(shape, "shape")
+    ndim = len(shape_)
     if ndim < 2:
         raise ValueError(
             "compute_fans: fan_in and fan_out cannot be computed for a tensor with fewer "
-            f"than 2 dimensions (got shape {dims})"
+            f"than 2 dimensions (got shape {shape_})"
         )
-    in_ax = _normalize_axis(in_axis, ndim, "in_axis", dims)
-    out_ax = _normalize_axis(out_axis, ndim, "out_axis", dims)
+    in_ax = axis(in_axis, ndim, "in_axis", shape_)
+    out_ax = axis(out_axis, ndim, "out_axis", shape_)
     if in_ax == out_ax:
         raise ValueError(
             f"in_axis and out_axis must refer to different dimensions, got "
             f"in_axis={in_axis} and out_axis={out_axis} "
-            f"(both dimension {in_ax} of shape {dims})"
+            f"(both dimension {in_ax} of shape {shape_})"
         )
-    receptive = math.prod(d for i, d in enumerate(dims) if i != in_ax and i != out_ax)
-    return dims[in_ax] * receptive, dims[out_ax] * receptive
+    receptive = math.prod(d for i, d in enumerate(shape_) if i != in_ax and i != out_ax)
+    return shape_[in_ax] * receptive, shape_[out_ax] * receptive
 
 
 def fan_for_mode(
@@ -212,10 +153,15 @@ def fan_for_mode(
     237.5
     """
     if not isinstance(mode, str):
-        raise TypeError(f"mode must be a str, got {_type_name(mode)}")
-    if mode not in _MODES:
-        allowed = ", ".join(repr(m) for m in _MODES)
+        raise TypeError(f"mode must be a str, got {describe(mode)}")
+    if mode not in FAN_MODES:
+        allowed = ", ".join(repr(m) for m in FAN_MODES)
         raise ValueError(f"mode must be one of {allowed}, got {mode!r}")
+    return fan(shape, mode, in_axis, out_axis)
+
+
+def fan(shape: ShapeLike, mode: str, in_axis: int = 1, out_axis: int = 0) -> float:
+    """The fan of a checked `mode` (one of :data:`FAN_MODES`): the one fan rule of every scheme."""
     fan_in, fan_out = compute_fans(shape, in_axis=in_axis, out_axis=out_axis)
     if mode == "fan_in":
         return float(fan_in)
@@ -230,11 +176,11 @@ def _as_finite_slope(param: object) -> Optional[Union[int, float]]:
     Integers stay Python ints so that ``slope ** 2`` below is computed exactly as
     PyTorch computes it for an int slope.
     """
-    if not isinstance(param, numbers.Real) or _is_bool(param):
+    if not is_real(param):
         return None
     try:
         slope: Union[int, float]
-        slope = int(param) if isinstance(param, numbers.Integral) else float(param)
+        slope = int(param) if is_int(param) else float(param)
         finite = math.isfinite(slope)
     except (OverflowError, ValueError, TypeError):
         return None
@@ -288,7 +234,7 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
     1.0
     """
     if not isinstance(nonlinearity, str):
-        raise TypeError(f"nonlinearity must be a str, got {_type_name(nonlinearity)}")
+        raise TypeError(f"nonlinearity must be a str, got {describe(nonlinearity)}")
     if nonlinearity in _UNIT_GAIN:
         return 1.0
     if nonlinearity == "tanh":
@@ -309,5 +255,5 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
             return 0.0
     if nonlinearity == "selu":
         return 3.0 / 4.0
-    supported = ", ".join(repr(n) for n in _SUPPORTED_NONLINEARITIES)
+    supported = ", ".join(repr(n) for n in NONLINEARITIES)
     raise ValueError(f"unsupported nonlinearity {nonlinearity!r}; supported: {supported}")

@@ -16,11 +16,10 @@ into such a pair:
 
 from __future__ import annotations
 
-import operator
 import threading
 from typing import Any, Union
 
-import numpy as np
+from .._input.values import integer, is_int
 
 __all__ = ["Generator", "manual_seed", "default_generator", "resolve_seed"]
 
@@ -28,25 +27,12 @@ _SEED_LIMIT = 2**64
 _STREAM_LIMIT = 2**32
 
 
-def _as_uint(value: object, name: str, limit: int, limit_text: str) -> int:
-    """Validate an integer argument in ``[0, limit)`` and return it as a Python int."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int, got bool")
-    try:
-        result = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
-    if not 0 <= result < limit:
-        raise ValueError(f"{name} must be in [0, {limit_text}), got {result}")
-    return int(result)
-
-
 def _check_seed(seed: object, name: str = "seed") -> int:
-    return _as_uint(seed, name, _SEED_LIMIT, "2**64")
+    return integer(seed, name, minimum=0, below=_SEED_LIMIT, below_text="2**64")
 
 
 def _check_stream(stream: object, name: str = "stream") -> int:
-    return _as_uint(stream, name, _STREAM_LIMIT, "2**32")
+    return integer(stream, name, minimum=0, below=_STREAM_LIMIT, below_text="2**32")
 
 
 class Generator:
@@ -278,7 +264,7 @@ def resolve_seed(seed: Union[int, Generator, None]) -> tuple[int, int]:
         return default_generator().next_stream()
     if isinstance(seed, Generator):
         return seed.next_stream()
-    if not isinstance(seed, (bool, np.bool_)) and hasattr(type(seed), "__index__"):
+    if is_int(seed):
         return _check_seed(seed, "seed"), 0
     kind = type(seed)
     top = kind.__module__.split(".")[0]

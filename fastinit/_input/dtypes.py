@@ -7,19 +7,11 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
-__all__ = ["BFLOAT16", "FLOAT_DTYPES", "resolve_dtype", "dtype_code", "dtype_max", "dtype_name",
+__all__ = ["BFLOAT16", "FLOAT_DTYPES", "resolve_dtype", "dtype_max", "dtype_name",
            "compute_dtype"]
 
 BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 
-# Codes shared with csrc/kernels.h (dtype_code).
-_CODES = {
-    np.dtype(np.float32): 0,
-    np.dtype(np.float64): 1,
-    np.dtype(np.float16): 2,
-    BFLOAT16: 3,
-    np.dtype(np.uint32): 4,
-}
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16), BFLOAT16)
 _NAMES = "float32, float64, float16 or bfloat16"
 
@@ -40,10 +32,6 @@ def resolve_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
         got = dtype_name(dt) if dt.isnative else f"{dt.str!r} (non-native byte order)"
         raise TypeError(f"{name} must be {_NAMES} (native byte order), got {got}")
     return dt
-
-
-def dtype_code(dt: np.dtype) -> int:
-    return _CODES[dt]
 
 
 _MAX = {dt: float(ml_dtypes.finfo(dt).max) for dt in FLOAT_DTYPES}

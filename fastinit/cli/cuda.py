@@ -7,7 +7,7 @@ from __future__ import annotations
 import statistics
 from typing import Any, Callable, Sequence
 
-from ._progress import Progress
+from .progress import Progress
 
 __all__ = ["bench_cuda", "format_cuda_table"]
 
@@ -34,7 +34,7 @@ def bench_cuda(schemes: Sequence[str], dtypes: Sequence[str], size: int,
     except ImportError:
         raise SystemExit("fastinit bench --device cuda needs CuPy (pip install cupy-cuda12x)")
     import fastinit
-    from ._peers import _matrix_shape
+    from .peers import _matrix_shape
 
     if cupy.cuda.runtime.getDeviceCount() == 0:
         raise SystemExit("fastinit bench --device cuda: no CUDA device")

@@ -6,24 +6,18 @@ the wrong kind of object or dtype, ``ValueError`` for everything else.
 
 from __future__ import annotations
 
-import math
-import numbers
-import operator
 from typing import Any
 
 import numpy as np
 
-from ._device import as_device_array, is_device_array
-from ._overlap import check_no_overlap, may_overlap
-from ._dtypes import BFLOAT16, FLOAT_DTYPES, dtype_name, resolve_dtype
+from .._backends.cuda import DeviceArray, cuda_module
+from .dtypes import FLOAT_DTYPES, dtype_name, resolve_dtype
+from .overlap import check_no_overlap, may_overlap
+from .values import describe, is_int, shape as check_shape
 
-__all__ = ["as_output", "real", "choice", "check_ndim", "check_shape"]
+__all__ = ["as_output", "check_array", "check_ndim", "is_device_array", "as_device_array"]
 
 _FLOAT_NAMES = "float32, float64, float16 or bfloat16"
-
-
-def _describe(obj: Any) -> str:
-    return type(obj).__name__
 
 
 def _view_writable(out: Any, name: str) -> np.ndarray:
@@ -38,13 +32,13 @@ def _view_writable(out: Any, name: str) -> np.ndarray:
             raise TypeError(
                 f"{name} must be a NumPy array, an object exposing __array_interface__, "
                 f"__cuda_array_interface__ or the buffer protocol, or a shape (tuple or int); "
-                f"got {_describe(out)}") from None
+                f"got {describe(out)}") from None
     try:
         arr = np.asarray(out)
     except Exception as exc:  # an exotic buffer format NumPy cannot view
-        raise TypeError(f"{name}: NumPy cannot view this {_describe(out)}: {exc}") from exc
+        raise TypeError(f"{name}: NumPy cannot view this {describe(out)}: {exc}") from exc
     if arr.base is None and arr.size > 0:
-        raise TypeError(f"{name}: NumPy could only copy this {_describe(out)}, not view it; "
+        raise TypeError(f"{name}: NumPy could only copy this {describe(out)}, not view it; "
                         f"fastinit fills arrays in place")
     return arr
 
@@ -93,7 +87,7 @@ def as_output(out: Any, dtype: Any, name: str = "out", *,
             raise TypeError(f"dtype= is only for the allocating form (a shape in place of "
                             f"{name}); {name} already has a dtype")
         return as_device_array(out, name, raw=raw), out
-    if isinstance(out, (tuple, int, np.integer)) and not isinstance(out, bool):
+    if isinstance(out, tuple) or (is_int(out) and not isinstance(out, np.ndarray)):
         shape = check_shape(out, name)
         if raw:
             dt = np.dtype(np.uint32) if dtype is None else np.dtype(dtype)
@@ -115,54 +109,6 @@ def as_output(out: Any, dtype: Any, name: str = "out", *,
     return arr, out
 
 
-def check_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, tuple):
-        raise TypeError(f"{name} must be a tuple of ints or an int, got {_describe(shape)}")
-    dims = []
-    for d in shape:
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
-            raise TypeError(f"{name} must contain only ints, got {d!r}")
-        if d < 0:
-            raise ValueError(f"{name} must not contain negative dimensions, got {shape}")
-        dims.append(operator.index(d))
-    size = 1
-    for d in dims:
-        size *= d
-    if size >= 2**63:
-        raise ValueError(f"{name} {tuple(dims)} has {size} elements, more than 2**63 - 1")
-    return tuple(dims)
-
-
-def real(value: Any, name: str, *, allow_inf: bool = False) -> float:
-    """A real number (not bool, not complex) as float; NaN never, infinity only if allowed."""
-    if type(value) is float and value - value == 0.0:  # finite: the common case, fast
-        return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {_describe(value)}")
-    try:
-        x = float(value)
-    except OverflowError:
-        raise ValueError(f"{name} must be finite, got an integer too large for a float") from None
-    if math.isnan(x):
-        raise ValueError(f"{name} must not be NaN")
-    if math.isinf(x) and not allow_inf:
-        raise ValueError(f"{name} must be finite, got {x}")
-    return x
-
-
-def choice(value: Any, name: str, allowed: tuple[str, ...], *, lower: bool = False) -> str:
-    """`value` if it is one of `allowed` (compared lowercased when `lower`, as PyTorch's mode)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, one of {', '.join(map(repr, allowed))}; "
-                        f"got {_describe(value)}")
-    key = value.lower() if lower else value
-    if key not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-    return key
-
-
 def check_ndim(arr: np.ndarray, scheme: str, allowed: tuple[int, ...] | None = None,
                minimum: int | None = None, name: str = "out") -> None:
     nd = arr.ndim
@@ -174,5 +120,62 @@ def check_ndim(arr: np.ndarray, scheme: str, allowed: tuple[int, ...] | None = N
         raise ValueError(f"{scheme}: {name} must be {want}, got {nd}-D shape {arr.shape}")
 
 
-def is_bfloat16(dt: np.dtype) -> bool:
-    return dt == BFLOAT16
+# ---- GPU arrays (__cuda_array_interface__), filled by fastinit._cuda -------------------------
+
+_GPU_FLOATS = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16))
+
+
+def is_device_array(obj: Any) -> bool:
+    return not isinstance(obj, np.ndarray) and hasattr(obj, "__cuda_array_interface__")
+
+
+
+def as_device_array(out: Any, name: str = "out", *, raw: bool = False) -> DeviceArray:
+    """Validate a ``__cuda_array_interface__`` object for an in-place fill."""
+    try:
+        cai = out.__cuda_array_interface__
+        shape = tuple(int(d) for d in cai["shape"])
+        typestr = cai["typestr"]
+        ptr, readonly = cai["data"]
+    except Exception as exc:
+        raise TypeError(f"{name}: a malformed __cuda_array_interface__ on "
+                        f"{type(out).__name__}: {exc}") from exc
+    try:
+        dt = np.dtype(typestr)
+    except TypeError:
+        raise TypeError(f"{name}: unsupported GPU dtype {typestr!r}") from None
+    if raw:
+        if dt.kind != "u" or dt.itemsize != 4:
+            raise TypeError(f"{name} must have dtype uint32 for raw words, got {dt.name}")
+    elif dt.newbyteorder("=") not in _GPU_FLOATS:
+        raise TypeError(f"{name} must have a floating dtype (float32, float64 or float16 on a "
+                        f"GPU array), got {dtype_name(dt)}")
+    if not dt.isnative:
+        raise ValueError(f"{name} has non-native byte order ({dt.str})")
+    if readonly:
+        raise ValueError(f"{name} is read-only")
+    strides_raw = cai.get("strides")
+    if strides_raw is None:
+        strides_list, step = [], dt.itemsize
+        for d in reversed(shape):
+            strides_list.append(step)
+            step *= d
+        strides = tuple(reversed(strides_list))
+    else:
+        strides = tuple(int(s) for s in strides_raw)
+    size = 1
+    for d in shape:
+        size *= d
+    if size > 0:
+        if ptr % dt.itemsize or any(s % dt.itemsize for s in strides):
+            raise ValueError(f"{name} is not aligned to its itemsize ({dt.itemsize} bytes)")
+        for dim, (n, s) in enumerate(zip(shape, strides)):
+            if n > 1 and s == 0:
+                raise ValueError(f"{name} is a broadcast view (stride 0 in dimension {dim}): "
+                                 f"its elements share memory, so it cannot be filled")
+        check_no_overlap(shape, strides, dt.itemsize, name)
+    stream = cai.get("stream")
+    if stream is None:
+        stream = 0  # no stream given: the legacy default stream
+    cuda_module()  # no kernels or no device: say so now, before a stream is drawn
+    return DeviceArray(out, int(ptr), shape, strides, dt, int(stream))

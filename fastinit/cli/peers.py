@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._dtypes import dtype_name
+from .._input.dtypes import dtype_name
 
 __all__ = ["_matrix_shape", "_fastinit_call", "_numpy_call", "_torch_call"]
 

@@ -11,13 +11,14 @@ one call, into any destination layout.
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._validate import check_shape
+from .values import is_int
+from .values import shape as check_shape
 
-__all__ = ["Shard", "resolve_shard", "fill_by_runs"]
+__all__ = ["Shard", "resolve_shard"]
 
 
 class Shard(NamedTuple):
@@ -62,7 +63,7 @@ def resolve_shard(out_shape: tuple[int, ...], full_shape: Any, index: Any,
             index_map.append(step * strides[d])
             shard_shape.append(length)
             spans.append((start, stop, step))
-        elif isinstance(entry, (int, np.integer)) and not isinstance(entry, (bool, np.bool_)):
+        elif is_int(entry):
             k = operator.index(entry)
             if not -n <= k < n:
                 raise ValueError(f"{scheme}: index[{d}] = {k} is out of range for dimension "
@@ -86,18 +87,3 @@ def resolve_shard(out_shape: tuple[int, ...], full_shape: Any, index: Any,
             run = False
         expect *= n
     return Shard(full, first, [] if run else index_map, rows, cols)
-
-
-def fill_by_runs(fill_run: Callable[[np.ndarray, int], None], arr: np.ndarray,
-                 first: int, index_map: list[int]) -> None:
-    """For a backend without an index map (Numba): one fill per run of consecutive stream
-    elements: a row along the last axis when its step is 1, single elements otherwise."""
-    step = index_map[-1]
-    for idx in np.ndindex(*arr.shape[:-1]):
-        row = arr[idx]
-        base = first + sum(i * m for i, m in zip(idx, index_map))
-        if step == 1:
-            fill_run(row, base)
-        else:
-            for j in range(row.shape[0]):
-                fill_run(row[j:j + 1], base + j * step)

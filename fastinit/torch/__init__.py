@@ -34,9 +34,11 @@ from typing import Any, Iterator, Union
 import numpy as np
 import torch
 
-from . import _schemes as S
-from ._fans import calculate_gain as _fi_calculate_gain
-from ._generator import Generator
+from .. import schemes as S
+from .._input.values import is_int
+from .._random.fans import calculate_gain as _fi_calculate_gain
+from .._random.fans import compute_fans
+from .._random.generator import Generator, default_generator
 
 __all__ = [
     "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
@@ -163,8 +165,7 @@ def _fans(tensor: Any) -> tuple[int, int]:
     if tensor.dim() < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
                          "2 dimensions")
-    receptive = math.prod(tensor.shape[2:])
-    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+    return compute_fans(tuple(tensor.shape))
 
 
 # ---- torch.nn.init's functions -----------------------------------------------------------------
@@ -445,8 +446,6 @@ def init_module(module: Any, seed: Union[int, Generator, None] = None) -> Any:
     gen = seed if isinstance(seed, Generator) else (
         Generator(seed) if seed is not None else None)
     if gen is None:
-        from ._generator import default_generator
-
         gen = default_generator()
     rules = _rules()
     seen: set[int] = set()
@@ -508,7 +507,7 @@ def patch(seed: Union[int, Generator, None] = None) -> Iterator[None]:
     also on an exception. Patches process-wide state: not for threads that build models
     concurrently with torch's own init.
     """
-    gen = Generator(seed) if isinstance(seed, int) and not isinstance(seed, bool) else seed
+    gen = Generator(seed) if is_int(seed) else seed
     with _patch_lock:
         saved: list[tuple[Any, str, Any]] = []
         originals = {id(f): name for name, f in _ORIGINAL.items()}
