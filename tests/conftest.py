@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import pytest
@@ -31,6 +32,23 @@ def pytest_configure(config: pytest.Config) -> None:
     name = config.getoption("--backend")
     if name is not None:
         fastinit.set_backend(name)
+    _require_integrations()
+
+
+def _require_integrations() -> None:
+    """FASTINIT_REQUIRE=torch,... (set by .ci/run): those packages must import, so that the
+    tests of their integrations run instead of skipping (pytest.importorskip)."""
+    import importlib
+
+    missing = []
+    for mod in filter(None, os.environ.get("FASTINIT_REQUIRE", "").split(",")):
+        try:
+            importlib.import_module(mod.strip())
+        except ImportError as exc:
+            missing.append(f"{mod.strip()} ({exc})")
+    if missing:
+        pytest.exit(f"FASTINIT_REQUIRE: cannot import {', '.join(missing)}; the tests of these "
+                    f"integrations would be skipped", returncode=3)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

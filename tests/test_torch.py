@@ -14,7 +14,7 @@ import fastinit  # noqa: E402
 import fastinit.torch as ft  # noqa: E402
 
 nn = torch.nn
-TI = ft._ORIGINAL  # torch's own functions
+TI = ft.functions._ORIGINAL  # torch's own functions
 P_MIN = 1e-4  # KS two-sample p bound (fixed seeds: deterministic, not flaky)
 
 # (name, args, kwargs, fastinit NumPy equivalent taking (arr, seed))
@@ -86,7 +86,7 @@ def test_formulas():
                                         (torch.bfloat16, "bfloat16")])
 def test_half_dtypes_zero_copy(dtype, npdt):
     t = torch.empty(300, 200, dtype=dtype)
-    view = ft._target(t, "x")
+    view = ft.functions._target(t, "x")
     assert np.shares_memory(view, t.view(torch.int16).numpy() if dtype == torch.bfloat16
                             else t.numpy())
     ptr = t.data_ptr()

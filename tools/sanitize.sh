@@ -26,12 +26,14 @@ trap cleanup EXIT
 python3 -m venv "$venv"
 py="$venv/bin/python"
 "$py" -m pip install -q --upgrade pip
-# Build dependencies (no build isolation, so they go into the venv), then the test extra's.
+# Build dependencies (no build isolation, so they go into the venv), then the test extra's,
+# but torch (its tests are not run here: see EXCLUDE) and the linters.
 "$py" -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja
 test_deps="$("$py" - <<'PY'
 import tomllib
 with open("pyproject.toml", "rb") as f:
-    print("\n".join(tomllib.load(f)["project"]["optional-dependencies"]["test"]))
+    deps = tomllib.load(f)["project"]["optional-dependencies"]["test"]
+print("\n".join(d for d in deps if not d.startswith(("torch", "ruff", "import-linter"))))
 PY
 )"
 mapfile -t test_deps_arr <<<"$test_deps"
@@ -41,7 +43,7 @@ FASTINIT_CUDA=OFF "$py" -m pip install -q --no-build-isolation --no-deps \
   -Cbuild-dir="$build_dir" \
   -Ccmake.define.CMAKE_CXX_FLAGS="$san_flags" \
   -Ccmake.define.FASTINIT_CUDA=OFF .
-"$py" -m pip install -q numpy ml_dtypes   # the runtime dependencies (--no-deps above)
+"$py" -m pip install -q numpy ml_dtypes tqdm   # the runtime dependencies (--no-deps above)
 echo "sanitize: built in $((SECONDS - start)) s"
 
 # The runtime the module was linked against (GCC here; clang would want its own runtime).
@@ -61,7 +63,7 @@ fi
 # * test_numba.py: the Numba backend, no C++ in it (and LLVM's JIT under ASan is slow).
 # * test_cuda.py: no CUDA module in this build.
 # * test_memory.py: measures peak RSS, which ASan's shadow memory and quarantine inflate.
-# * test_torch.py: torch is not in the test extra (it would skip anyway).
+# * test_torch.py: torch (not installed here) is not built with the sanitizers.
 # * test_baseline_cpu.py: runs the module under qemu-user, where a preloaded libasan has no place.
 EXCLUDE=(--ignore=tests/test_numba.py --ignore=tests/test_cuda.py
          --ignore=tests/test_memory.py --ignore=tests/test_torch.py

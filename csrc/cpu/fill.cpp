@@ -11,7 +11,7 @@
 #include <functional>
 #include <type_traits>
 
-#include "../halfconv.h"
+#include <fastinit/halfconv.h>
 #include "run.h"
 #include "simd.h"
 #include "thread_pool.h"
@@ -117,15 +117,6 @@ int64_t element_count(const array_view& a) {
   int64_t n = 1;
   for (int64_t s : a.shape) n *= s;
   return n;
-}
-
-int64_t itemsize(dtype_code d) {
-  switch (d) {
-    case dtype_code::float64: return 8;
-    case dtype_code::float16:
-    case dtype_code::bfloat16: return 2;
-    default: return 4;
-  }
 }
 
 bool is_c_contiguous(const array_view& a) {
@@ -359,6 +350,14 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("fastinit._core.fill: " + what);
 }
 
+// The parameter count of codes.h (fastinit/_backends/codes.py: PARAM_COUNTS).
+void require_params(size_t np, scheme s, const char* name) {
+  const int want = param_count(s);
+  if (np != static_cast<size_t>(want))
+    require(false, std::string(name) + " takes " + std::to_string(want) +
+                       (want == 1 ? " parameter" : " parameters"));
+}
+
 // Float kernels templated on the compute type, dispatched on the output type.
 template <template <class> class KernelOf, class Make32, class Make64>
 void run_float_scheme(const array_view& a, const fill_request& r, int nthreads, Make32 make32,
@@ -401,7 +400,7 @@ void fill_dispatch(const array_view& a, const fill_request& r, int nthreads) {
       run_kernel<raw_kernel, uint32_t>(raw_kernel{}, a, r, nthreads);
       return;
     case scheme::constant: {
-      require(np == kConstantParamCount, "constant takes 1 parameter");
+      require_params(np, scheme::constant, "constant");
       switch (a.dtype) {
         case dtype_code::float32: fill_constant(a, static_cast<float>(v[0]), nthreads); break;
         case dtype_code::float64: fill_constant(a, v[0], nthreads); break;
@@ -416,20 +415,20 @@ void fill_dispatch(const array_view& a, const fill_request& r, int nthreads) {
       return;
     }
     case scheme::uniform:
-      require(np == kUniformParamCount, "uniform takes 2 parameters");
+      require_params(np, scheme::uniform, "uniform");
       run_float_scheme<uniform_kernel>(
           a, r, nthreads, [&] { return uniform_kernel<float>{make_uniform_params<float>(v)}; },
           [&] { return uniform_kernel<double>{make_uniform_params<double>(v)}; });
       return;
     case scheme::normal:
-      require(np == kNormalParamCount, "normal takes 2 parameters");
+      require_params(np, scheme::normal, "normal");
       run_float_scheme<normal_kernel>(
           a, r, nthreads,
           [&] { return normal_kernel<float>{static_cast<float>(v[0]), static_cast<float>(v[1])}; },
           [&] { return normal_kernel<double>{v[0], v[1]}; });
       return;
     case scheme::trunc_normal:
-      require(np == kTruncNormalParamCount, "trunc_normal takes 22 parameters");
+      require_params(np, scheme::trunc_normal, "trunc_normal");
       run_float_scheme<trunc_normal_kernel>(
           a, r, nthreads, [&] { return trunc_normal_kernel<float>{make_trunc_params<float>(v)}; },
           [&] { return trunc_normal_kernel<double>{make_trunc_params<double>(v)}; });

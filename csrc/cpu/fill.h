@@ -4,7 +4,7 @@
 #include <functional>
 #include <vector>
 
-#include "../kernels.h"
+#include <fastinit/kernels.h>
 
 namespace fastinit {
 

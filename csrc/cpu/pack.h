@@ -9,7 +9,7 @@
 #pragma once
 #include <type_traits>
 
-#include "../lanes.h"
+#include <fastinit/lanes.h>
 
 namespace fastinit {
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "../kernels.h"
+#include <fastinit/kernels.h>
 
 namespace fastinit {
 namespace avx2 {

@@ -18,7 +18,7 @@
 #include <cstring>
 #include <limits>
 
-#include "../kernels.h"
+#include <fastinit/kernels.h>
 #include "pack.h"
 
 namespace fastinit {

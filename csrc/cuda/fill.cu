@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "../halfconv.h"
-#include "../kernels.h"
+#include <fastinit/halfconv.h>
+#include <fastinit/kernels.h>
 #include "fill.h"
 
 namespace fastinit {
@@ -151,6 +151,10 @@ void launch_float(int dtype, const stream_id& s, uint64_t first, const layout& L
 void fill(int kind, int dtype, uintptr_t data, const std::vector<int64_t>& shape,
           const std::vector<int64_t>& strides, uint64_t seed, uint32_t stream, uint32_t extra,
           uint64_t first, const std::vector<double>& params, uintptr_t cuda_stream) {
+  if (kind < 0 || kind > static_cast<int>(scheme_max))
+    throw std::invalid_argument("fastinit._cuda: bad scheme code");
+  if (dtype < 0 || dtype > static_cast<int>(dtype_code_max))
+    throw std::invalid_argument("fastinit._cuda: bad dtype code");
   if (shape.size() != strides.size() || shape.empty() || shape.size() > kMaxDims)
     throw std::invalid_argument("fastinit._cuda: shape and strides must have 1 to 32 dimensions");
   layout L{};
@@ -162,7 +166,7 @@ void fill(int kind, int dtype, uintptr_t data, const std::vector<int64_t>& shape
     L.n *= shape[d];
   }
   if (L.n == 0) return;
-  const int64_t isz = (dtype == 1) ? 8 : (dtype == 2 || dtype == 3) ? 2 : 4;
+  const int64_t isz = itemsize(static_cast<dtype_code>(dtype));
   int64_t expect = isz;
   L.contiguous = true;
   for (int d = L.ndim - 1; d >= 0; --d) {

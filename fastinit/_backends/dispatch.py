@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._input.values import integer
 from .codes import Scheme, dtype_code
 from .cuda import DeviceArray, device_fill
 
@@ -220,10 +221,7 @@ def set_num_threads(n: int) -> None:
     1
     >>> fastinit.set_num_threads(before)
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an int, got {type(n).__name__}")
-    if not 1 <= n <= MAX_THREADS:
-        raise ValueError(f"n must be in [1, {MAX_THREADS}], got {n}")
+    n = integer(n, "n", minimum=1, maximum=MAX_THREADS)
     global _threads
     if _core is not None:
         _core.set_num_threads(int(n))

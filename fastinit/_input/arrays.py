@@ -109,13 +109,10 @@ def as_output(out: Any, dtype: Any, name: str = "out", *,
     return arr, out
 
 
-def check_ndim(arr: np.ndarray, scheme: str, allowed: tuple[int, ...] | None = None,
-               minimum: int | None = None, name: str = "out") -> None:
+def check_ndim(arr: Any, scheme: str, allowed: tuple[int, ...], name: str = "out") -> None:
+    """ValueError unless `arr` has one of the `allowed` numbers of dimensions."""
     nd = arr.ndim
-    if minimum is not None and nd < minimum:
-        raise ValueError(f"{scheme}: {name} must have at least {minimum} dimensions to compute "
-                         f"fan_in and fan_out, got shape {arr.shape}")
-    if allowed is not None and nd not in allowed:
+    if nd not in allowed:
         want = " or ".join(f"{d}-D" for d in allowed)
         raise ValueError(f"{scheme}: {name} must be {want}, got {nd}-D shape {arr.shape}")
 

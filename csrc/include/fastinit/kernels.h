@@ -2,15 +2,13 @@
 // (CPU threads, CUDA grid-stride) calls. `kPerBlock` is how many consecutive elements one block
 // of four words yields; element i comes from block i / kPerBlock, position i % kPerBlock.
 #pragma once
+#include "codes.h"  // scheme, dtype_code, param_count, trunc_layout (generated)
 #include "config.h"
 #include "philox.h"
 #include "transforms.h"
 #include "uniform.h"
 
 namespace fastinit {
-
-enum class scheme : int { raw = 0, constant = 1, uniform = 2, normal = 3, trunc_normal = 4 };
-enum class dtype_code : int { float32 = 0, float64 = 1, float16 = 2, bfloat16 = 3, uint32 = 4 };
 
 struct raw_kernel {
   using value_type = uint32_t;
@@ -97,8 +95,9 @@ struct trunc_normal_kernel<double> {
   }
 };
 
-// Flat parameter list (as the Python layer builds it, fastinit/_params.py) to kernel parameters.
-// Each double is rounded to nearest in T.
+// Flat parameter list (as the Python layer builds it, fastinit/_random/plans.py) to kernel
+// parameters. Each double is rounded to nearest in T. The truncated normal's list is read by
+// name, through the generated indices of codes.h (fastinit/_backends/codes.py's layout).
 template <class T>
 inline uniform_params<T> make_uniform_params(const double* v) {
   uniform_params<T> p;
@@ -108,27 +107,25 @@ inline uniform_params<T> make_uniform_params(const double* v) {
   return p;
 }
 
+static_assert(param_count(scheme::trunc_normal) == trunc_layout::count,
+              "codes.h: the truncated normal's parameter count differs from its layout");
+
 template <class T>
 inline trunc_params<T> make_trunc_params(const double* v) {
+  namespace L = trunc_layout;
+  const auto at = [v](int i) { return static_cast<T>(v[i]); };
   trunc_params<T> p;
-  p.alpha = static_cast<T>(v[0]);
-  p.beta = static_cast<T>(v[1]);
-  p.mean = static_cast<T>(v[2]);
-  p.std = static_cast<T>(v[3]);
-  p.lo = static_cast<T>(v[4]);
-  p.hi = static_cast<T>(v[5]);
-  for (int k = 0; k < 2; ++k) {
-    const double* b = v + 6 + 8 * k;
-    p.br[k] = trunc_branch<T>{static_cast<T>(b[0]), static_cast<T>(b[1]), static_cast<T>(b[2]),
-                              static_cast<T>(b[3]), static_cast<T>(b[4]), static_cast<T>(b[5]),
-                              static_cast<T>(b[6]), static_cast<T>(b[7])};
-  }
+  p.alpha = at(L::alpha);
+  p.beta = at(L::beta);
+  p.mean = at(L::mean);
+  p.std = at(L::std);
+  p.lo = at(L::lo);
+  p.hi = at(L::hi);
+  p.br[0] = trunc_branch<T>{at(L::br0_base), at(L::br0_centre), at(L::br0_th), at(L::br0_dd),
+                            at(L::br0_ld),   at(L::br0_tau),    at(L::br0_dir), at(L::br0_sgn)};
+  p.br[1] = trunc_branch<T>{at(L::br1_base), at(L::br1_centre), at(L::br1_th), at(L::br1_dd),
+                            at(L::br1_ld),   at(L::br1_tau),    at(L::br1_dir), at(L::br1_sgn)};
   return p;
 }
-
-constexpr int kUniformParamCount = 2;       // lo, hi
-constexpr int kNormalParamCount = 2;        // mean, std
-constexpr int kTruncNormalParamCount = 22;  // alpha, beta, mean, std, lo, hi, 2 x 8 branch values
-constexpr int kConstantParamCount = 1;      // value (exact in the output type)
 
 }  // namespace fastinit

@@ -8,9 +8,12 @@
 #include <functional>
 #include <stdexcept>
 
-#include "cpu/fill.h"
-#include "cpu/thread_pool.h"
-#include "philox.h"
+#include <fastinit/codes.h>
+#include <fastinit/philox.h>
+
+#include "../cpu/fill.h"
+#include "../cpu/thread_pool.h"
+#include "codes_dict.h"
 
 namespace py = pybind11;
 using namespace fastinit;
@@ -26,8 +29,8 @@ int current_threads() {
 
 void fill(int kind, int dtype, py::array out, uint64_t seed, uint32_t stream, uint32_t extra,
           uint64_t first, std::vector<double> params, std::vector<int64_t> index_map) {
-  if (kind < 0 || kind > static_cast<int>(scheme::trunc_normal)) throw std::invalid_argument("bad scheme code");
-  if (dtype < 0 || dtype > static_cast<int>(dtype_code::uint32)) throw std::invalid_argument("bad dtype code");
+  if (kind < 0 || kind > static_cast<int>(scheme_max)) throw std::invalid_argument("bad scheme code");
+  if (dtype < 0 || dtype > static_cast<int>(dtype_code_max)) throw std::invalid_argument("bad dtype code");
   if (!out.writeable()) throw std::invalid_argument("the output array is read-only");
   const py::ssize_t nd = out.ndim();
   std::vector<int64_t> shape(static_cast<size_t>(nd)), strides(static_cast<size_t>(nd));
@@ -95,9 +98,5 @@ PYBIND11_MODULE(_core, m) {
     if (name == "avx512") return set_simd_path(simd_kind::avx512);
     throw std::invalid_argument("simd level must be 'scalar', 'avx2' or 'avx512'");
   }, "Force a SIMD path (for tests); returns False if this CPU cannot run it.");
-  m.attr("SCHEME_RAW") = static_cast<int>(scheme::raw);
-  m.attr("SCHEME_CONSTANT") = static_cast<int>(scheme::constant);
-  m.attr("SCHEME_UNIFORM") = static_cast<int>(scheme::uniform);
-  m.attr("SCHEME_NORMAL") = static_cast<int>(scheme::normal);
-  m.attr("SCHEME_TRUNC_NORMAL") = static_cast<int>(scheme::trunc_normal);
+  m.def("codes", &codes_dict, kCodesDoc);
 }

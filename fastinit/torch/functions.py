@@ -1,0 +1,307 @@
+"""The functions of :mod:`torch.nn.init`, with PyTorch's names, parameters, defaults and errors,
+filled by fastinit: a NumPy view of a CPU tensor's memory, or the CUDA tensor itself through
+``__cuda_array_interface__``. What fastinit cannot fill raises :class:`UnsupportedTensorError`
+(or, inside :func:`fastinit.torch.patch`, goes to torch's own function)."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any, Union
+
+import numpy as np
+import torch
+
+from .. import schemes as S
+from .._random.fans import calculate_gain as _fi_calculate_gain
+from .._random.fans import compute_fans
+from .._random.generator import Generator
+
+GeneratorLike = Union[int, Generator, "torch.Generator", None]
+
+#: The functions :func:`patch` replaces in ``torch.nn.init`` (calculate_gain is pure and left).
+_PATCHED = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
+            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+            "kaiming_normal_", "orthogonal_", "sparse_")
+#: torch's own functions, captured at import (before any patch), for the fallbacks.
+_ORIGINAL = {name: getattr(torch.nn.init, name) for name in _PATCHED}
+
+_FLOATS = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16}
+
+_patch_lock = threading.Lock()
+# One entry per active patch() (fastinit/torch/patch.py): its generator (None: the global one).
+# Non-empty: patched.
+_patch_seed: list = []
+
+
+class UnsupportedTensorError(TypeError):
+    """A tensor fastinit cannot fill: an integer or boolean dtype, CUDA bfloat16, or a device
+    other than CPU and CUDA. Raised by this module's functions outside :func:`patch`; inside
+    it, such tensors are filled by torch's own function instead."""
+
+
+# ---- tensors and generators --------------------------------------------------------------------
+
+
+def _bfloat16() -> Any:
+    import ml_dtypes
+
+    return ml_dtypes.bfloat16
+
+
+def _target(tensor: Any, name: str) -> Any:
+    """What fastinit's schemes fill for `tensor`: a NumPy view of its memory (CPU) or the
+    detached tensor itself (CUDA, through ``__cuda_array_interface__``)."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name}: tensor must be a torch.Tensor, got {type(tensor).__name__}")
+    t = tensor.detach()
+    dev = t.device.type
+    if dev == "cpu":
+        if t.dtype in _FLOATS:
+            return t.numpy()
+        if t.dtype == torch.bfloat16:
+            # NumPy has no bfloat16: view the same bytes as int16, then as ml_dtypes.bfloat16.
+            return t.view(torch.int16).numpy().view(_bfloat16())
+        raise UnsupportedTensorError(f"{name}: fastinit fills float32, float64, float16 and bfloat16 "
+                           f"tensors, got {t.dtype}")
+    if dev == "cuda":
+        if t.dtype == torch.bfloat16:
+            raise UnsupportedTensorError(f"{name}: CUDA bfloat16 tensors cannot be filled by fastinit: "
+                               "torch does not export bfloat16 through "
+                               "__cuda_array_interface__; fill a float32 tensor and convert, "
+                               "or use torch.nn.init")
+        if t.dtype not in _FLOATS:
+            raise UnsupportedTensorError(f"{name}: fastinit fills float32, float64 and float16 CUDA "
+                               f"tensors, got {t.dtype}")
+        return t
+    raise UnsupportedTensorError(f"{name}: fastinit fills CPU and CUDA tensors, got device {t.device}")
+
+
+def _skip(tensor: Any) -> bool:
+    """Meta tensors (no data) are returned as they are, as torch.nn.init does."""
+    return isinstance(tensor, torch.Tensor) and tensor.is_meta
+
+
+def seed_from_torch_generator(generator: torch.Generator) -> tuple[int, int]:
+    """The fastinit ``(seed, stream)`` a call with ``generator=`` a :class:`torch.Generator`
+    uses.
+
+    ``seed = generator.initial_seed()`` (mod 2**64) and ``stream`` a 32-bit draw
+    ``torch.randint(0, 2**32, (), generator=generator)``: deterministic for a generator in a
+    given state (``manual_seed`` it to replay), and the draw advances the generator, so
+    successive calls with the same generator differ. The values are fastinit's stream, not
+    the numbers torch itself would draw.
+    """
+    draw = int(torch.randint(0, 2**32, (), generator=generator, dtype=torch.int64,
+                             device=generator.device))
+    return int(generator.initial_seed()) % 2**64, draw
+
+
+def _seed(generator: Any) -> Any:
+    """fastinit's ``seed=`` for a torch-style ``generator=`` argument."""
+    if isinstance(generator, torch.Generator):
+        return seed_from_torch_generator(generator)
+    if generator is None and _patch_seed:
+        return _patch_seed[-1]
+    return generator
+
+
+def _fallback(name: str, tensor: Any, *args: Any, **kwargs: Any) -> Any:
+    return _ORIGINAL[name](tensor, *args, **kwargs)
+
+
+def _routed(name: str, run: Any, tensor: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run fastinit's fill `run(target)`, or hand the call to torch where fastinit cannot fill
+    `tensor` (only inside patch(), or for the deterministic fills)."""
+    try:
+        target = _target(tensor, name)
+    except UnsupportedTensorError:
+        if _patch_seed or name in _DETERMINISTIC:  # inside patch(): torch's own
+            return _fallback(name, tensor, *args, **kwargs)
+        raise
+    with torch.no_grad():
+        run(target)
+    return tensor
+
+
+_DETERMINISTIC = ("constant_", "ones_", "zeros_", "eye_", "dirac_")
+
+
+def _torch_function(tensor: Any) -> bool:
+    """A tensor subclass or mode that overrides torch functions (DTensor, ...): torch's own."""
+    return torch.overrides.has_torch_function_variadic(tensor)
+
+
+def _fans(tensor: Any) -> tuple[int, int]:
+    if tensor.dim() < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
+                         "2 dimensions")
+    return compute_fans(tuple(tensor.shape))
+
+
+# ---- torch.nn.init's functions -----------------------------------------------------------------
+
+
+def calculate_gain(nonlinearity: str, param: Union[int, float, None] = None) -> float:
+    """The recommended gain for a nonlinearity, as :func:`torch.nn.init.calculate_gain` (a
+    float always; torch returns the int 1 for the unit-gain family, equal in value)."""
+    try:
+        return _fi_calculate_gain(nonlinearity, param)
+    except ValueError as exc:
+        if str(exc).startswith("unsupported"):
+            raise ValueError(f"Unsupported nonlinearity {nonlinearity}") from None
+        raise ValueError(f"negative_slope {param} not a valid number") from None
+
+
+def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0,
+             generator: GeneratorLike = None) -> Any:
+    """U(a, b) in place, as :func:`torch.nn.init.uniform_`; `generator`: int, fastinit or
+    torch Generator, or None (fastinit's global generator)."""
+    if _skip(tensor):
+        return tensor
+    if _torch_function(tensor):
+        return _fallback("uniform_", tensor, a, b, generator=generator)
+    return _routed("uniform_", lambda x: S.uniform(x, a, b, seed=_seed(generator)),
+                   tensor, a, b, generator=generator)
+
+
+def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0,
+            generator: GeneratorLike = None) -> Any:
+    """N(mean, std**2) in place, as :func:`torch.nn.init.normal_`."""
+    if _skip(tensor):
+        return tensor
+    if _torch_function(tensor):
+        return _fallback("normal_", tensor, mean, std, generator=generator)
+    return _routed("normal_", lambda x: S.normal(x, mean, std, seed=_seed(generator)),
+                   tensor, mean, std, generator=generator)
+
+
+def trunc_normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: GeneratorLike = None) -> Any:
+    """N(mean, std**2) truncated to the absolute bounds [a, b], as
+    :func:`torch.nn.init.trunc_normal_` (exact inverse CDF, no rejection)."""
+    if _skip(tensor):
+        return tensor
+    return _routed("trunc_normal_",
+                   lambda x: S.trunc_normal(x, mean, std, a, b, seed=_seed(generator)),
+                   tensor, mean, std, a, b, generator=generator)
+
+
+def constant_(tensor: Any, val: float) -> Any:
+    """Fill with `val`, as :func:`torch.nn.init.constant_` (other dtypes: torch's fill)."""
+    if _skip(tensor):
+        return tensor
+    if _torch_function(tensor):
+        return _fallback("constant_", tensor, val)
+    return _routed("constant_", lambda x: S.constant(x, val), tensor, val)
+
+
+def ones_(tensor: Any) -> Any:
+    """Fill with 1, as :func:`torch.nn.init.ones_`."""
+    if _skip(tensor):
+        return tensor
+    return _routed("ones_", S.ones, tensor)
+
+
+def zeros_(tensor: Any) -> Any:
+    """Fill with 0, as :func:`torch.nn.init.zeros_`."""
+    if _skip(tensor):
+        return tensor
+    return _routed("zeros_", S.zeros, tensor)
+
+
+def eye_(tensor: Any) -> Any:
+    """The identity matrix in a 2-D tensor, as :func:`torch.nn.init.eye_`."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    if _skip(tensor):
+        return tensor
+    return _routed("eye_", S.eye, tensor)
+
+
+def dirac_(tensor: Any, groups: int = 1) -> Any:
+    """The Dirac delta in a 3-, 4- or 5-D tensor, as :func:`torch.nn.init.dirac_`."""
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if tensor.size(0) % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    if _skip(tensor):
+        return tensor
+    return _routed("dirac_", lambda x: S.dirac(x, groups), tensor, groups)
+
+
+def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: GeneratorLike = None) -> Any:
+    """U(-l, l), ``l = gain * sqrt(6 / (fan_in + fan_out))``, as
+    :func:`torch.nn.init.xavier_uniform_`."""
+    _fans(tensor)
+    if _skip(tensor) or tensor.numel() == 0:
+        return tensor
+    return _routed("xavier_uniform_",
+                   lambda x: S.xavier_uniform(x, gain, seed=_seed(generator)),
+                   tensor, gain, generator=generator)
+
+
+def xavier_normal_(tensor: Any, gain: float = 1.0, generator: GeneratorLike = None) -> Any:
+    """N(0, s**2), ``s = gain * sqrt(2 / (fan_in + fan_out))``, as
+    :func:`torch.nn.init.xavier_normal_`."""
+    _fans(tensor)
+    if _skip(tensor) or tensor.numel() == 0:
+        return tensor
+    return _routed("xavier_normal_",
+                   lambda x: S.xavier_normal(x, gain, seed=_seed(generator)),
+                   tensor, gain, generator=generator)
+
+
+def _kaiming(name: str, fill: Any, tensor: Any, a: float, mode: str, nonlinearity: str,
+             generator: Any) -> Any:
+    if _skip(tensor):
+        return tensor
+    if _torch_function(tensor):
+        return _fallback(name, tensor, a, mode, nonlinearity, generator=generator)
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return tensor
+    if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of "
+                         "['fan_in', 'fan_out']")
+    _fans(tensor)
+    calculate_gain(nonlinearity, a)  # torch's errors for a bad nonlinearity or slope
+    return _routed(name, lambda x: fill(x, a, mode, nonlinearity, seed=_seed(generator)),
+                   tensor, a, mode, nonlinearity, generator=generator)
+
+
+def kaiming_uniform_(tensor: Any, a: float = 0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu", generator: GeneratorLike = None) -> Any:
+    """U(-l, l), ``l = gain * sqrt(3 / fan)``, as :func:`torch.nn.init.kaiming_uniform_`."""
+    return _kaiming("kaiming_uniform_", S.kaiming_uniform, tensor, a, mode, nonlinearity,
+                    generator)
+
+
+def kaiming_normal_(tensor: Any, a: float = 0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu", generator: GeneratorLike = None) -> Any:
+    """N(0, s**2), ``s = gain / sqrt(fan)``, as :func:`torch.nn.init.kaiming_normal_`."""
+    return _kaiming("kaiming_normal_", S.kaiming_normal, tensor, a, mode, nonlinearity,
+                    generator)
+
+
+def orthogonal_(tensor: Any, gain: float = 1, generator: GeneratorLike = None) -> Any:
+    """A (semi-)orthogonal matrix, as :func:`torch.nn.init.orthogonal_` (fastinit's own QR of
+    its normal stream: not torch's numbers)."""
+    if tensor.ndimension() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if _skip(tensor) or tensor.numel() == 0:
+        return tensor
+    return _routed("orthogonal_", lambda x: S.orthogonal(x, gain, seed=_seed(generator)),
+                   tensor, gain, generator=generator)
+
+
+def sparse_(tensor: Any, sparsity: float, std: float = 0.01,
+            generator: GeneratorLike = None) -> Any:
+    """N(0, std**2) with ``ceil(sparsity * rows)`` zeros per column, as
+    :func:`torch.nn.init.sparse_`."""
+    if tensor.ndimension() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    if _skip(tensor):
+        return tensor
+    return _routed("sparse_", lambda x: S.sparse(x, sparsity, std, seed=_seed(generator)),
+                   tensor, sparsity, std, generator=generator)
