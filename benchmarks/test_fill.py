@@ -20,8 +20,8 @@ import pytest
 pytest.importorskip("pytest_benchmark")
 
 import fastinit  # noqa: E402
-from fastinit.cli import DEFAULT_SCHEMES  # noqa: E402
 from fastinit._input.dtypes import resolve_dtype  # noqa: E402
+from fastinit.cli.bench import DEFAULT_SCHEMES  # noqa: E402
 from fastinit.cli.peers import _fastinit_call, _matrix_shape, _numpy_call, _torch_call  # noqa: E402
 
 DTYPES = ("float32", "float64", "float16", "bfloat16")

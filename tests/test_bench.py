@@ -11,6 +11,7 @@ import time
 import pytest
 
 from fastinit import cli as _cli
+from fastinit.cli import bench as _bench
 
 
 def _run(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -38,6 +39,15 @@ def test_bench_json_and_table(tmp_path) -> None:
     for s in ("constant", "uniform", "trunc_normal"):
         assert s in table
     assert "Gsamples/s, medians" in table
+    # the tqdm step bar on stderr (drawn off a terminal too, in ASCII): one step per row
+    assert "bench: 100%|##########| 6/6" in r.stderr
+
+
+def test_bench_no_progress_draws_no_bar(tmp_path) -> None:
+    r = _run("--size", "2**12", "--schemes", "uniform", "--no-peers", "--repeat", "1",
+             "--no-progress", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "" and "Gsamples/s, medians" in r.stdout
 
 
 def test_bench_unknown_scheme_exits_2_and_names_it(tmp_path) -> None:
@@ -48,10 +58,10 @@ def test_bench_unknown_scheme_exits_2_and_names_it(tmp_path) -> None:
 
 def test_median_time_batches_short_calls() -> None:
     calls = []
-    t = _cli._median_time(lambda: calls.append(1), repeat=3)
+    t = _bench._median_time(lambda: calls.append(1), repeat=3)
     # one sizing call, then 3 samples of a batch lasting >= _MIN_SAMPLE_S each
     assert len(calls) > 1 + 3 * 10
-    assert 0 < t < _cli._MIN_SAMPLE_S
+    assert 0 < t < _bench._MIN_SAMPLE_S
 
 
 @pytest.mark.parametrize("repeat", [1, 3])
@@ -60,11 +70,11 @@ def test_median_time_times_long_calls_one_by_one(repeat: int) -> None:
 
     def slow():
         calls.append(1)
-        time.sleep(2 * _cli._MIN_SAMPLE_S)
+        time.sleep(2 * _bench._MIN_SAMPLE_S)
 
-    t = _cli._median_time(slow, repeat=repeat)
+    t = _bench._median_time(slow, repeat=repeat)
     assert len(calls) == repeat  # the first call is the first sample: no extra call
-    assert t >= 2 * _cli._MIN_SAMPLE_S
+    assert t >= 2 * _bench._MIN_SAMPLE_S
 
 
 def test_bench_json_to_stdout_is_json_only(tmp_path) -> None:
@@ -82,7 +92,7 @@ def test_bench_plot_without_matplotlib_fails_before_measuring(monkeypatch, capsy
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "matplotlib" else real(name, *a))
-    monkeypatch.setattr(_cli, "bench", lambda *a, **k: pytest.fail("benchmarked anyway"))
+    monkeypatch.setattr(_bench, "bench", lambda *a, **k: pytest.fail("benchmarked anyway"))
     with pytest.raises(SystemExit) as exc:
         _cli.main(["bench", "--size", "2**12", "--plot", "x.png"])
     assert exc.value.code == 2

@@ -6,7 +6,6 @@ package, bit equality with in-memory fills, chunked fills, spec errors, memmaps 
 from __future__ import annotations
 
 import json
-import os
 import struct
 import subprocess
 import sys
@@ -113,7 +112,10 @@ def test_cli_round_trip_outside_the_source_tree(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "wrote tiny.safetensors: 11 tensors" in proc.stdout
-    assert "init [" in proc.stderr and "head.weight" in proc.stderr  # the progress bar
+    # the tqdm bar on stderr (drawn off a terminal too, in ASCII): it reached the end, in
+    # bytes, labelled with the tensor last written
+    assert "init: 100%|##########|" in proc.stderr and "B/s" in proc.stderr
+    assert "layers.1.mlp.bias" in proc.stderr
     assert not (tmp_path / "tiny.safetensors.partial").exists()
     check_file(out)
 
@@ -132,10 +134,10 @@ def test_cli_bad_spec_exits_2_with_the_reason(tmp_path):
 
 def test_api_json_path_and_dict(tmp_path):
     a, b = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
-    head = init_checkpoint(TINY, a, progress=False)
+    head = init_checkpoint(TINY, a)
     assert head["embed.weight"]["shape"] == [64, 16]
     check_file(a)
-    init_checkpoint(json.loads(TINY.read_text()), str(b), progress=False, chunk_bytes=100)
+    init_checkpoint(json.loads(TINY.read_text()), str(b), chunk_bytes=100)
     assert a.read_bytes() == b.read_bytes()  # chunking changes nothing
 
 
@@ -187,8 +189,8 @@ shape = [8, 8]
 scheme = "orthogonal"
 """)
     a, b = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
-    init_checkpoint(toml, a, progress=False)
-    init_checkpoint(TINY, b, progress=False)
+    init_checkpoint(toml, a)
+    init_checkpoint(TINY, b)
     assert a.read_bytes() == b.read_bytes()
 
 
@@ -198,13 +200,46 @@ def test_toml_without_tomllib_or_tomli_says_what_to_install(tmp_path, monkeypatc
     monkeypatch.setitem(sys.modules, "tomllib", None)
     monkeypatch.setitem(sys.modules, "tomli", None)
     with pytest.raises(SpecError, match="tomli"):
-        init_checkpoint(toml, tmp_path / "x.safetensors", progress=False)
+        init_checkpoint(toml, tmp_path / "x.safetensors")
 
 
-def test_progress_bar_on_stderr(tmp_path, capsys):
-    init_checkpoint(TINY, tmp_path / "p.safetensors", progress=True, chunk_bytes=512)
-    err = capsys.readouterr().err
-    assert "init [" in err and "GiB" in err and "proj.weight" in err
+def test_progress_callback_reports_bytes_and_the_library_prints_nothing(tmp_path, capsys):
+    calls = []
+    path = tmp_path / "p.safetensors"
+    head = init_checkpoint(TINY, path, progress=lambda *a: calls.append(a), chunk_bytes=512)
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""  # the library never prints; the CLI draws the bar
+    n, _, raw = read_header(path)
+    total = len(raw) - 8 - n  # bytes of tensor data
+    assert calls[0] == (0, total, "")
+    assert calls[-1][:2] == (total, total)
+    assert all(t == total and isinstance(d, int) for d, t, _ in calls)
+    dones = [d for d, _, _ in calls]
+    assert dones == sorted(dones)
+    # one call per chunk: head.weight (64 x 16 float64, 8 KiB) in 16 chunks of 512 bytes
+    labels = [label for _, _, label in calls[1:]]
+    assert labels.count("head.weight") == 16 and labels.count("proj.weight") == 1
+    assert set(labels) == {k for k in head if k != "__metadata__"}
+    # each call: the bytes written so far, the tensor just written ending there
+    for d, _, label in calls[1:]:
+        if label in ("proj.weight", "layers.1.mlp.bias"):  # filled whole
+            assert d == head[label]["data_offsets"][1]
+
+
+def test_progress_must_be_a_callable_or_none(tmp_path):
+    with pytest.raises(TypeError, match=r"progress must be a callable progress\(done, total"):
+        init_checkpoint(TINY, tmp_path / "x.safetensors", progress=True)
+    assert not list(tmp_path.iterdir())
+
+
+def test_progress_callback_exception_stops_the_write_and_removes_the_partial(tmp_path):
+    def stop(done, total, label):
+        if done:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        init_checkpoint(TINY, tmp_path / "x.safetensors", progress=stop)
+    assert not list(tmp_path.iterdir())
 
 
 def test_llama_example_parses():
@@ -243,9 +278,9 @@ def test_chunked_fill_equals_the_whole(tmp_path, scheme, params, shape, dtype):
          "dtype": dtype}]}
     path = tmp_path / "c.safetensors"
     big = parse_spec(spec)[0][1]
-    chunks = ck._chunks(big, 4096)
+    chunks = ck.writer._chunks(big, 4096)
     assert len(chunks) > 3 and chunks[0][0] == 0 and chunks[-1][1] == shape[0]
-    init_checkpoint(spec, path, progress=False, chunk_bytes=4096)
+    init_checkpoint(spec, path, chunk_bytes=4096)
     n, head, raw = read_header(path)
     b0, b1 = head["big"]["data_offsets"]
     got = np.frombuffer(raw[8 + n + b0:8 + n + b1], DT[dtype]).reshape(shape)
@@ -259,7 +294,7 @@ def test_scalar_and_empty_tensors(tmp_path):
                         {"name": "c", "shape": [3], "scheme": "constant",
                          "params": {"value": 2.0}}]}
     path = tmp_path / "s.safetensors"
-    init_checkpoint(spec, path, progress=False, chunk_bytes=1)
+    init_checkpoint(spec, path, chunk_bytes=1)
     d = st.load_file(str(path))
     assert_bits_equal(d["s"], expected("s", (), "float32", "normal", {}, 0, 0))
     assert d["e"].shape == (0, 4)
@@ -307,7 +342,7 @@ def one(**tensor):
 def test_bad_specs_raise_clear_errors_and_write_nothing(tmp_path, spec, message):
     path = tmp_path / "x.safetensors"
     with pytest.raises(SpecError, match=message):
-        init_checkpoint(spec, path, progress=False)
+        init_checkpoint(spec, path)
     assert not list(tmp_path.iterdir())
     assert issubclass(SpecError, ValueError)
 

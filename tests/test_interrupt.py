@@ -8,7 +8,6 @@ import sys
 import tempfile
 import textwrap
 
-import numpy as np
 import pytest
 
 import fastinit

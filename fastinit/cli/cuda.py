@@ -7,7 +7,7 @@ from __future__ import annotations
 import statistics
 from typing import Any, Callable, Sequence
 
-from .progress import Progress
+from ._bar import progress_bar
 
 __all__ = ["bench_cuda", "format_cuda_table"]
 
@@ -27,8 +27,9 @@ def _time_cuda(cupy: Any, fn: Callable[[], Any], repeat: int) -> float:
 
 
 def bench_cuda(schemes: Sequence[str], dtypes: Sequence[str], size: int,
-               repeat: int = 5) -> list[dict[str, Any]]:
-    """One row per (scheme, dtype): seconds per fill for fastinit, memset, CuPy and PyTorch."""
+               repeat: int = 5, progress: bool = True) -> list[dict[str, Any]]:
+    """One row per (scheme, dtype): seconds per fill for fastinit, memset, CuPy and PyTorch.
+    `progress`: a tqdm bar on stderr, one step per row."""
     try:
         import cupy
     except ImportError:
@@ -44,7 +45,8 @@ def bench_cuda(schemes: Sequence[str], dtypes: Sequence[str], size: int,
     except ImportError:
         torch_ok = False
     rows = []
-    with Progress(len(schemes) * len(dtypes), "bench cuda") as bar:
+    with progress_bar(len(schemes) * len(dtypes), "bench cuda", enabled=progress,
+                      unit="step") as bar:
         for dname in dtypes:
             shape = _matrix_shape(size)
             buf = cupy.empty(shape, dname)
@@ -74,7 +76,8 @@ def bench_cuda(schemes: Sequence[str], dtypes: Sequence[str], size: int,
                         torch.cuda.synchronize()
                     row["seconds"]["torch"] = _time_cuda(cupy, run_torch, repeat)
                 rows.append(row)
-                bar.advance(f"{scheme} {dname}")
+                bar.set_postfix_str(f"{scheme} {dname}", refresh=False)
+                bar.update()
             del buf, t
     return rows
 

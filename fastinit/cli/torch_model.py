@@ -1,8 +1,8 @@
 """``fastinit bench --torch-model``: a Llama-style model of plain ``torch.nn`` modules (about
 1B parameters by default), re-initialized with ``fastinit.torch.init_module`` against every
 module's own ``reset_parameters``, and built under ``fastinit.torch.patch()`` against built
-plainly. Builds run in fresh subprocesses, so first-touch page faults and peak memory are each
-build's own."""
+plainly. Builds run in fresh subprocesses (``python -m fastinit.cli._torch_child``), so
+first-touch page faults and peak memory are each build's own."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from typing import Any
 
 __all__ = ["bench_torch_model", "format_torch_model"]
@@ -19,57 +18,12 @@ __all__ = ["bench_torch_model", "format_torch_model"]
 # d_model, ffn, layers, vocab: 0.95e9 parameters.
 DEFAULT_DIMS = (2048, 5632, 16, 32000)
 
-_CHILD = r"""
-import json, resource, sys, time
-import torch, torch.nn as nn
-import fastinit, fastinit.torch as ft
-D, F, L, V, threads, mode, repeat = json.loads(sys.argv[1])
-torch.set_num_threads(threads); fastinit.set_num_threads(threads)
-
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.attn_norm = nn.RMSNorm(D)
-        self.q, self.k = nn.Linear(D, D, bias=False), nn.Linear(D, D, bias=False)
-        self.v, self.o = nn.Linear(D, D, bias=False), nn.Linear(D, D, bias=False)
-        self.mlp_norm = nn.RMSNorm(D)
-        self.gate, self.up = nn.Linear(D, F, bias=False), nn.Linear(D, F, bias=False)
-        self.down = nn.Linear(F, D, bias=False)
-
-def build():
-    return nn.Sequential(nn.Embedding(V, D), *[Block() for _ in range(L)], nn.RMSNorm(D),
-                         nn.Linear(D, V, bias=False))
-
-def reset(m):
-    for x in m.modules():
-        if hasattr(x, "reset_parameters"):
-            x.reset_parameters()
-
-out = {}
-t0 = time.perf_counter()
-if mode == "build_patch":
-    with ft.patch(seed=0):
-        m = build()
-else:
-    m = build()
-out["build"] = time.perf_counter() - t0
-if mode == "reinit":
-    for name, fn in (("reset_parameters", lambda: reset(m)), ("init_module", lambda: ft.init_module(m, seed=0))):
-        fn()  # warm-up
-        times = []
-        for _ in range(repeat):
-            t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
-        out[name] = times
-out["params"] = sum(p.numel() for p in m.parameters())
-out["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps(out))
-"""
-
 
 def _child(dims: tuple[int, int, int, int], threads: int, mode: str, repeat: int) -> dict[str, Any]:
-    arg = json.dumps([*dims, threads, mode, repeat])
-    r = subprocess.run([sys.executable, "-c", _CHILD, arg], capture_output=True, text=True,
-                       cwd=tempfile.gettempdir(), check=False)
+    """One run of fastinit/cli/_torch_child.py in a fresh process: its JSON line, parsed."""
+    args = [str(x) for x in (*dims, threads, mode, repeat)]
+    r = subprocess.run([sys.executable, "-m", "fastinit.cli._torch_child", *args],
+                       capture_output=True, text=True, cwd=tempfile.gettempdir(), check=False)
     if r.returncode != 0:
         raise SystemExit(f"fastinit bench --torch-model: the {mode} run failed:\n{r.stderr}")
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -81,7 +35,7 @@ def bench_torch_model(threads: int, repeat: int = 3,
     try:
         import torch  # noqa: F401
     except ImportError:
-        raise SystemExit("fastinit bench --torch-model needs PyTorch (pip install torch)")
+        raise SystemExit("fastinit bench --torch-model needs PyTorch (pip install torch)") from None
     reinit = _child(dims, threads, "reinit", repeat)
     plain = _child(dims, threads, "build_plain", 1)
     patched = _child(dims, threads, "build_patch", 1)

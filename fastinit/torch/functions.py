@@ -16,6 +16,7 @@ from .. import schemes as S
 from .._random.fans import calculate_gain as _fi_calculate_gain
 from .._random.fans import compute_fans
 from .._random.generator import Generator
+from . import distributed
 
 GeneratorLike = Union[int, Generator, "torch.Generator", None]
 
@@ -111,16 +112,24 @@ def _fallback(name: str, tensor: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _routed(name: str, run: Any, tensor: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run fastinit's fill `run(target)`, or hand the call to torch where fastinit cannot fill
-    `tensor` (only inside patch(), or for the deterministic fills)."""
+    """Run fastinit's fill ``run(target, seed=...)``, or hand the call to torch where fastinit
+    cannot fill `tensor` (only inside patch(), or for the deterministic fills). A DTensor's
+    local tensor is filled with its own elements (fastinit/torch/distributed.py)."""
+    dtensor = distributed.is_dtensor(tensor)
     try:
-        target = _target(tensor, name)
+        target = _target(tensor._local_tensor if dtensor else tensor, name)
     except UnsupportedTensorError:
         if _patch_seed or name in _DETERMINISTIC:  # inside patch(): torch's own
             return _fallback(name, tensor, *args, **kwargs)
         raise
+    extra = {"seed": _seed(kwargs["generator"])} if "generator" in kwargs else {}
     with torch.no_grad():
-        run(target)
+        if dtensor:
+            if name == "dirac_":
+                extra["groups"] = args[0]
+            distributed.fill(name, run, tensor, target, extra)
+        else:
+            run(target, **extra)
     return tensor
 
 
@@ -128,8 +137,9 @@ _DETERMINISTIC = ("constant_", "ones_", "zeros_", "eye_", "dirac_")
 
 
 def _torch_function(tensor: Any) -> bool:
-    """A tensor subclass or mode that overrides torch functions (DTensor, ...): torch's own."""
-    return torch.overrides.has_torch_function_variadic(tensor)
+    """A tensor subclass or mode that overrides torch functions (but a DTensor): torch's own."""
+    return (torch.overrides.has_torch_function_variadic(tensor)
+            and not distributed.is_dtensor(tensor))
 
 
 def _fans(tensor: Any) -> tuple[int, int]:
@@ -161,7 +171,7 @@ def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0,
         return tensor
     if _torch_function(tensor):
         return _fallback("uniform_", tensor, a, b, generator=generator)
-    return _routed("uniform_", lambda x: S.uniform(x, a, b, seed=_seed(generator)),
+    return _routed("uniform_", lambda x, **kw: S.uniform(x, a, b, **kw),
                    tensor, a, b, generator=generator)
 
 
@@ -172,7 +182,7 @@ def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0,
         return tensor
     if _torch_function(tensor):
         return _fallback("normal_", tensor, mean, std, generator=generator)
-    return _routed("normal_", lambda x: S.normal(x, mean, std, seed=_seed(generator)),
+    return _routed("normal_", lambda x, **kw: S.normal(x, mean, std, **kw),
                    tensor, mean, std, generator=generator)
 
 
@@ -183,7 +193,7 @@ def trunc_normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, a: float = -
     if _skip(tensor):
         return tensor
     return _routed("trunc_normal_",
-                   lambda x: S.trunc_normal(x, mean, std, a, b, seed=_seed(generator)),
+                   lambda x, **kw: S.trunc_normal(x, mean, std, a, b, **kw),
                    tensor, mean, std, a, b, generator=generator)
 
 
@@ -237,7 +247,7 @@ def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: GeneratorLike = N
     if _skip(tensor) or tensor.numel() == 0:
         return tensor
     return _routed("xavier_uniform_",
-                   lambda x: S.xavier_uniform(x, gain, seed=_seed(generator)),
+                   lambda x, **kw: S.xavier_uniform(x, gain, **kw),
                    tensor, gain, generator=generator)
 
 
@@ -248,7 +258,7 @@ def xavier_normal_(tensor: Any, gain: float = 1.0, generator: GeneratorLike = No
     if _skip(tensor) or tensor.numel() == 0:
         return tensor
     return _routed("xavier_normal_",
-                   lambda x: S.xavier_normal(x, gain, seed=_seed(generator)),
+                   lambda x, **kw: S.xavier_normal(x, gain, **kw),
                    tensor, gain, generator=generator)
 
 
@@ -266,7 +276,7 @@ def _kaiming(name: str, fill: Any, tensor: Any, a: float, mode: str, nonlinearit
                          "['fan_in', 'fan_out']")
     _fans(tensor)
     calculate_gain(nonlinearity, a)  # torch's errors for a bad nonlinearity or slope
-    return _routed(name, lambda x: fill(x, a, mode, nonlinearity, seed=_seed(generator)),
+    return _routed(name, lambda x, **kw: fill(x, a, mode, nonlinearity, **kw),
                    tensor, a, mode, nonlinearity, generator=generator)
 
 
@@ -291,7 +301,7 @@ def orthogonal_(tensor: Any, gain: float = 1, generator: GeneratorLike = None) -
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if _skip(tensor) or tensor.numel() == 0:
         return tensor
-    return _routed("orthogonal_", lambda x: S.orthogonal(x, gain, seed=_seed(generator)),
+    return _routed("orthogonal_", lambda x, **kw: S.orthogonal(x, gain, **kw),
                    tensor, gain, generator=generator)
 
 
@@ -303,5 +313,5 @@ def sparse_(tensor: Any, sparsity: float, std: float = 0.01,
         raise ValueError("Only tensors with 2 dimensions are supported")
     if _skip(tensor):
         return tensor
-    return _routed("sparse_", lambda x: S.sparse(x, sparsity, std, seed=_seed(generator)),
+    return _routed("sparse_", lambda x, **kw: S.sparse(x, sparsity, std, **kw),
                    tensor, sparsity, std, generator=generator)

@@ -20,6 +20,7 @@ from .functions import (
     xavier_uniform_,
     zeros_,
 )
+from .distributed import zero_row
 from .patch import patch
 
 
@@ -49,7 +50,7 @@ def _embedding(m: Any, gen: Generator, fill: Any) -> None:
         normal_(t, generator=gen)
         if m.padding_idx is not None:
             with torch.no_grad():
-                t[m.padding_idx].fill_(0)
+                zero_row(t, m.padding_idx)
     fill(m.weight, run)
 
 
