@@ -119,7 +119,7 @@ def test_streamed_sizes_agree(scheme, dtype, first):
 def test_centred_intervals_have_mirrored_branches(dtype, mean, std, half):
     """An interval centred on the mean gives two branches whose constants are equal but for
     SGN = -SGN, bit for bit once rounded to the compute type: the set-up the SIMD loops detect
-    (csrc/transforms.h, trunc_symmetric) to skip the per-lane selects."""
+    (csrc/include/fastinit/transforms.h, trunc_symmetric) to skip the per-lane selects."""
     dt = resolve_dtype(dtype)
     compute = np.float64 if dt == np.float64 else np.float32
     flat = np.asarray(trunc_normal_params(trunc_normal_constants(

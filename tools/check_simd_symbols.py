@@ -17,16 +17,24 @@ import sys
 
 
 def weak_symbols(obj: pathlib.Path) -> set[str]:
-    out = subprocess.run(["nm", "--defined-only", str(obj)], capture_output=True, text=True,
-                         check=True).stdout
-    return {line.split()[-1] for line in out.splitlines()
-            if len(line.split()) >= 3 and line.split()[1] in ("W", "V", "u")}
+    out = subprocess.run(
+        ["nm", "--defined-only", str(obj)], capture_output=True, text=True, check=True
+    ).stdout
+    return {
+        line.split()[-1]
+        for line in out.splitlines()
+        if len(line.split()) >= 3 and line.split()[1] in ("W", "V", "u")
+    }
 
 
 def wide_initializer_lines(obj: pathlib.Path) -> list[str]:
     """The instructions of obj's static initializers that use ymm or zmm registers."""
-    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(obj)], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["objdump", "-d", "--no-show-raw-insn", str(obj)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     bad, inside = [], False
     for line in out.splitlines():
         if line.endswith(">:"):
@@ -63,8 +71,10 @@ def main(build_dir: str) -> int:
         for line in lines[:5]:
             print(f"{o.name}: static initializer uses a wide register: {line}")
         wide += len(lines)
-    print(f"check_simd_symbols: {len(simd)} SIMD and {len(base)} baseline objects, "
-          f"{bad} shared inline symbols, {wide} wide instructions in static initializers")
+    print(
+        f"check_simd_symbols: {len(simd)} SIMD and {len(base)} baseline objects, "
+        f"{bad} shared inline symbols, {wide} wide instructions in static initializers"
+    )
     return 1 if bad or wide else 0
 
 

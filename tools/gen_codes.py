@@ -66,8 +66,9 @@ def _validate(c: ModuleType) -> None:
     if set(c.PARAM_COUNTS) != set(c.Scheme):
         _fail("PARAM_COUNTS must give every Scheme a count")
     layout = tuple(c.TRUNC_NORMAL_LAYOUT)
-    want = set(TRUNC_SHARED_FIELDS) | {f"br{k}_{f}" for k in range(TRUNC_BRANCH_COUNT)
-                                       for f in c.TRUNC_BRANCH_FIELDS}
+    want = set(TRUNC_SHARED_FIELDS) | {
+        f"br{k}_{f}" for k in range(TRUNC_BRANCH_COUNT) for f in c.TRUNC_BRANCH_FIELDS
+    }
     if len(set(layout)) != len(layout) or set(layout) != want:
         _fail(f"TRUNC_NORMAL_LAYOUT must name each of {sorted(want)} once, got {layout}")
     if c.PARAM_COUNTS[c.Scheme.TRUNC_NORMAL] != len(layout):
@@ -113,8 +114,10 @@ def generate(c: ModuleType) -> str:
     for name, code in dtypes:
         emit(f"  {name} = {code},")
     emit("};")
-    emit(f"constexpr dtype_code dtype_code_max = dtype_code::{dtypes[-1][0]};"
-         "  // codes are 0 .. dtype_code_max")
+    emit(
+        f"constexpr dtype_code dtype_code_max = dtype_code::{dtypes[-1][0]};"
+        "  // codes are 0 .. dtype_code_max"
+    )
     emit("")
     emit("// Bytes per element of each output dtype (codes.py: DTYPE_ITEMSIZE); 0 for no dtype.")
     emit("constexpr int64_t itemsize(dtype_code d) {")
@@ -125,7 +128,7 @@ def generate(c: ModuleType) -> str:
     emit("  return 0;")
     emit("}")
     emit("")
-    emit("// How many float parameters each scheme takes (codes.py: PARAM_COUNTS); -1 for no scheme.")
+    emit("// Float parameters each scheme takes (codes.py: PARAM_COUNTS); -1 for no scheme.")
     emit("constexpr int param_count(scheme s) {")
     emit("  switch (s) {")
     for name, _ in schemes:
@@ -150,7 +153,7 @@ def generate(c: ModuleType) -> str:
     emit("};")
     emit("constexpr scheme_name scheme_names[] = {")
     for name, _ in schemes:
-        emit(f"    {{\"{name}\", scheme::{name}}},")
+        emit(f'    {{"{name}", scheme::{name}}},')
     emit("};")
     emit("struct dtype_name {")
     emit("  const char* name;")
@@ -158,7 +161,7 @@ def generate(c: ModuleType) -> str:
     emit("};")
     emit("constexpr dtype_name dtype_names[] = {")
     for name, _ in dtypes:
-        emit(f"    {{\"{name}\", dtype_code::{name}}},")
+        emit(f'    {{"{name}", dtype_code::{name}}},')
     emit("};")
     emit("struct trunc_layout_name {")
     emit("  const char* name;")
@@ -176,8 +179,11 @@ def generate(c: ModuleType) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--check", action="store_true",
-                    help="do not write; exit 1 if the header differs from what would be written")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write; exit 1 if the header differs from what would be written",
+    )
     ap.add_argument("--output", type=pathlib.Path, default=HEADER, help="default: %(default)s")
     args = ap.parse_args(argv)
     text = generate(load_codes())
@@ -187,8 +193,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"gen_codes: {args.output} is up to date")
             return 0
         print(f"gen_codes: {args.output} is out of date; run `python tools/gen_codes.py`")
-        diff = difflib.unified_diff((old or "").splitlines(True), text.splitlines(True),
-                                    str(args.output), "generated")
+        diff = difflib.unified_diff(
+            (old or "").splitlines(True), text.splitlines(True), str(args.output), "generated"
+        )
         sys.stdout.writelines(list(diff)[:60])
         return 1
     if old != text:

@@ -1,5 +1,5 @@
 // fastinit._core: the pybind11 glue. No validation of user input happens here beyond memory
-// safety: fastinit/_validate.py does it, once, for every backend.
+// safety: fastinit/_input/ does it, once, for every backend.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>

@@ -2,7 +2,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "fill.h"
+#include "../cuda/fill.h"
+#include "codes_dict.h"
 
 namespace py = pybind11;
 
@@ -15,4 +16,5 @@ PYBIND11_MODULE(_cuda, m) {
         "Fill device memory at `data` (validated by the caller) on `cuda_stream`.");
   m.def("device_count", &fastinit::cuda::device_count);
   m.def("runtime_version", &fastinit::cuda::runtime_version);
+  m.def("codes", &fastinit::codes_dict, fastinit::kCodesDoc);
 }

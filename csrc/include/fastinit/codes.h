@@ -39,7 +39,7 @@ constexpr int64_t itemsize(dtype_code d) {
   return 0;
 }
 
-// How many float parameters each scheme takes (codes.py: PARAM_COUNTS); -1 for no scheme.
+// Float parameters each scheme takes (codes.py: PARAM_COUNTS); -1 for no scheme.
 constexpr int param_count(scheme s) {
   switch (s) {
     case scheme::raw: return 0;
