@@ -272,15 +272,16 @@ def test_init_module_fallback_and_tied():
 
 def test_patch_routes_and_restores():
     orig = torch.nn.init.uniform_
+    code = {n: getattr(torch.nn.init, n).__code__ for n in TI}
     with ft.patch(seed=0):
-        assert torch.nn.init.uniform_ is ft.uniform_
-        assert torch.nn.modules.activation.xavier_uniform_ is ft.xavier_uniform_
+        assert torch.nn.init.uniform_ is orig  # the same object, redirected (patch.py)
+        assert torch.nn.init.uniform_.__code__ is not code["uniform_"]
         lin = nn.Linear(64, 32)
         c = torch.zeros(300, dtype=torch.complex64)
         torch.nn.init.normal_(c)  # a dtype fastinit does not fill: torch's own
         assert c.abs().std() > 0.1
-    assert torch.nn.init.uniform_ is orig
-    assert torch.nn.modules.activation.xavier_uniform_ is TI["xavier_uniform_"]
+    assert all(getattr(torch.nn.init, n).__code__ is code[n] for n in TI)
+    assert torch.nn.modules.activation.xavier_uniform_ is torch.nn.init.xavier_uniform_
     g = fastinit.Generator(0)
     ref_w = fastinit.kaiming_uniform((32, 64), math.sqrt(5), seed=g)
     ref_b = fastinit.uniform((32,), -1 / 8, 1 / 8, seed=g)
@@ -289,7 +290,11 @@ def test_patch_routes_and_restores():
     with pytest.raises(RuntimeError, match="boom"):
         with ft.patch():
             raise RuntimeError("boom")
-    assert torch.nn.init.uniform_ is orig and torch.nn.init.kaiming_uniform_ is TI["kaiming_uniform_"]
+    assert all(getattr(torch.nn.init, n).__code__ is code[n] for n in TI)
+    torch.manual_seed(3)
+    after = torch.nn.init.uniform_(torch.empty(50))
+    torch.manual_seed(3)
+    assert torch.equal(after, TI["uniform_"](torch.empty(50)))  # torch's own again
 
 
 def test_import_fastinit_does_not_import_torch():

@@ -33,7 +33,7 @@ test_deps="$("$py" - <<'PY'
 import tomllib
 with open("pyproject.toml", "rb") as f:
     deps = tomllib.load(f)["project"]["optional-dependencies"]["test"]
-print("\n".join(d for d in deps if not d.startswith(("torch", "ruff", "import-linter"))))
+print("\n".join(d for d in deps if not d.startswith(("torch", "transformers", "jax", "flax", "ruff", "import-linter"))))
 PY
 )"
 mapfile -t test_deps_arr <<<"$test_deps"

@@ -6,6 +6,7 @@ filled by fastinit: a NumPy view of a CPU tensor's memory, or the CUDA tensor it
 from __future__ import annotations
 
 import threading
+import types
 import warnings
 from typing import Any, Union
 
@@ -24,13 +25,26 @@ GeneratorLike = Union[int, Generator, "torch.Generator", None]
 _PATCHED = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
             "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
             "kaiming_normal_", "orthogonal_", "sparse_")
-#: torch's own functions, captured at import (before any patch), for the fallbacks.
-_ORIGINAL = {name: getattr(torch.nn.init, name) for name in _PATCHED}
+
+
+def _copy_function(f: Any) -> Any:
+    """A new function object running `f`'s code: patch() swaps the code of torch's own
+    functions in place (fastinit/torch/patch.py), and the copy keeps torch's behaviour."""
+    g = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+    g.__kwdefaults__ = f.__kwdefaults__
+    g.__qualname__, g.__module__, g.__doc__ = f.__qualname__, f.__module__, f.__doc__
+    return g
+
+
+#: torch's own functions (copies of them: see _copy_function), for the fallbacks.
+_ORIGINAL = {name: _copy_function(getattr(torch.nn.init, name)) for name in _PATCHED}
+#: The function objects of torch.nn.init themselves, whose code patch() swaps.
+_TORCH_INIT = {name: getattr(torch.nn.init, name) for name in _PATCHED}
 
 _FLOATS = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16}
 
 _patch_lock = threading.Lock()
-# One entry per active patch() (fastinit/torch/patch.py): its generator (None: the global one).
+# One entry per active patch() (fastinit/torch/patch.py): its Generator, or TORCH_DEFAULT.
 # Non-empty: patched.
 _patch_seed: list = []
 
@@ -98,12 +112,20 @@ def seed_from_torch_generator(generator: torch.Generator) -> tuple[int, int]:
     return int(generator.initial_seed()) % 2**64, draw
 
 
+#: In _patch_seed: the fill's stream is drawn from torch's default generator (patch() without
+#: a seed), so that torch.manual_seed governs it as it governs torch's own init.
+TORCH_DEFAULT = "torch.default_generator"
+
+
 def _seed(generator: Any) -> Any:
     """fastinit's ``seed=`` for a torch-style ``generator=`` argument."""
     if isinstance(generator, torch.Generator):
         return seed_from_torch_generator(generator)
     if generator is None and _patch_seed:
-        return _patch_seed[-1]
+        active = _patch_seed[-1]
+        if active is TORCH_DEFAULT:
+            return seed_from_torch_generator(torch.default_generator)
+        return active
     return generator
 
 
@@ -136,9 +158,15 @@ def _routed(name: str, run: Any, tensor: Any, *args: Any, **kwargs: Any) -> Any:
 _DETERMINISTIC = ("constant_", "ones_", "zeros_", "eye_", "dirac_")
 
 
+_PLAIN_TORCH_FUNCTION = (torch.Tensor.__torch_function__.__func__,
+                         torch._C._disabled_torch_function_impl)
+
+
 def _torch_function(tensor: Any) -> bool:
-    """A tensor subclass or mode that overrides torch functions (but a DTensor): torch's own."""
-    return (torch.overrides.has_torch_function_variadic(tensor)
+    """A tensor subclass that overrides torch functions (but a DTensor, which fastinit fills):
+    torch's own. (Not a mode: patch()'s own mode is active inside the block.)"""
+    f = getattr(type(tensor), "__torch_function__", None)
+    return (getattr(f, "__func__", f) not in _PLAIN_TORCH_FUNCTION
             and not distributed.is_dtensor(tensor))
 
 

@@ -10,6 +10,7 @@ from typing import Any, Union
 import torch
 
 from .._random.generator import Generator, default_generator
+from .distributed import zero_row
 from .functions import (
     _fans,
     kaiming_uniform_,
@@ -20,7 +21,6 @@ from .functions import (
     xavier_uniform_,
     zeros_,
 )
-from .distributed import zero_row
 from .patch import patch
 
 
