@@ -130,3 +130,24 @@ def test_independent_of_import_order():
         out[mode] = proc.stdout.split()
     assert out["import-inside"] == out["import-before"]
     assert hashlib.sha256(b"").hexdigest()[:16] not in out["import-inside"]
+
+
+def test_build_on_meta_fills_once_by_the_models_own_rules():
+    """fastinit.torch.build_on_meta: meta device, to_empty, then the model's init_weights once
+    under patch(): reproducible, HF's rules and moments, and the buffers it recomputes (the
+    rotary inv_freq) equal a plain build's."""
+    a = ft.build_on_meta(lambda: _build("llama"), seed=0)
+    b = ft.build_on_meta(lambda: _build("llama"), seed=0)
+    torch.manual_seed(0)
+    hf = _build("llama")
+    pa, pb, ph = _params(a), _params(b), _params(hf)
+    assert all(torch.equal(pa[n], pb[n]) for n in pa)
+    for n, x in pa.items():
+        y = ph[n]
+        if y.std() == 0:
+            assert torch.equal(x, y), n
+        else:
+            assert abs(x.std().item() / y.std().item() - 1) < 0.15, n
+    ba, bh = dict(a.named_buffers()), dict(hf.named_buffers())
+    assert ba.keys() == bh.keys() and all(torch.equal(ba[k], bh[k]) for k in ba)
+    assert all(p.device.type == "cpu" for p in a.parameters())

@@ -41,12 +41,13 @@ from .functions import (
                         xavier_uniform_,
                         zeros_,
 )
-from .modules import init_module
+from .modules import build_on_meta, init_module
 from .patch import patch
 
 __all__ = [
     "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
-    "sparse_", "calculate_gain", "init_module", "patch", "seed_from_torch_generator",
+    "sparse_", "calculate_gain", "init_module", "build_on_meta", "patch",
+    "seed_from_torch_generator",
     "UnsupportedTensorError",
 ]

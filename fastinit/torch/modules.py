@@ -4,7 +4,7 @@ uses for each layer type, drawn by fastinit from one seed."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Union
 
 import torch
@@ -169,3 +169,50 @@ def _post_order(module: Any) -> Iterator[Any]:
         yield m
 
     return walk(module)
+
+
+def build_on_meta(factory: Callable[[], Any], *, seed: Union[int, Generator, None] = None,
+                  device: Any = "cpu") -> Any:
+    """Build a model with one fill per parameter: construct it on the meta device (its
+    constructor's fills cost nothing there), allocate it on `device` (``to_empty``), then
+    initialize it once, by its own rules, with fastinit.
+
+    The rules: the model's ``init_weights()`` if it has one (Hugging Face transformers models,
+    torchtitan's models), run inside :func:`patch` with the generator of `seed`; otherwise
+    :func:`init_module`. A plain build fills a weight twice when the model re-initializes what
+    its layers' constructors filled (transformers' ``_init_weights`` does), and faults its
+    pages in during the first fill; here each parameter is written once.
+
+    The model's ``init_weights`` must set every parameter and buffer: ``to_empty`` leaves
+    buffers computed at construction uninitialized (transformers' ``_init_weights`` recomputes
+    its rotary ``inv_freq``; a custom buffer it does not know stays garbage).
+
+    Parameters
+    ----------
+    factory : callable
+        Builds the model, e.g. ``lambda: LlamaForCausalLM(config)``.
+    seed : int, fastinit.Generator or None
+        As :func:`init_module` (None: fastinit's global generator).
+    device : torch.device or str
+        Where the parameters are allocated.
+
+    Returns
+    -------
+    torch.nn.Module
+        The model, initialized.
+    """
+    with torch.device("meta"):
+        model = factory()
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"build_on_meta: factory must return a torch.nn.Module, got "
+                        f"{type(model).__name__}")
+    model.to_empty(device=device)
+    gen = seed if isinstance(seed, Generator) else (
+        Generator(seed) if seed is not None else default_generator())
+    own = getattr(model, "init_weights", None)
+    if callable(own):
+        with torch.no_grad(), patch(seed=gen):
+            own()
+    else:
+        init_module(model, seed=gen)
+    return model
