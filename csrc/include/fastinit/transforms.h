@@ -298,7 +298,7 @@ FASTINIT_HD F ndtri_tail(F Lg) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Truncated normal (section 7). The constants come from fastinit/_params.py.
+// Truncated normal (section 7). The constants come from fastinit/_random/plans.py.
 
 template <class T>
 struct trunc_branch {
@@ -373,7 +373,7 @@ FASTINIT_HD F trunc_tail_z(F up, lane_u<F> bit, const trunc_params<S>& p) {
 }
 
 // Whether the two branches share every constant but SGN, and SGN_1 = -SGN_0 (bit for bit).
-// A NaN constant (never made by fastinit/_params.py) is not symmetric: flipping a NaN's sign
+// A NaN constant (never made by fastinit/_random/plans.py) is not symmetric: flipping a NaN's sign
 // bit is not what the multiplication by SGN does to it on x86.
 template <class S>
 inline bool trunc_symmetric(const trunc_params<S>& p) {
