@@ -21,8 +21,12 @@ from fastinit.checkpoint import SpecError, init_checkpoint, parse_spec
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny.json"
 LLAMA = ROOT / "examples" / "llama-7b.toml"
-DT = {"float32": np.float32, "float16": np.float16, "float64": np.float64,
-      "bfloat16": fastinit._input.dtypes.BFLOAT16}
+DT = {
+    "float32": np.float32,
+    "float16": np.float16,
+    "float64": np.float64,
+    "bfloat16": fastinit._input.dtypes.BFLOAT16,
+}
 DT_SIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2}
 
 
@@ -38,7 +42,7 @@ def expected(name, shape, dtype, scheme, params, seed, stream):
 def read_header(path):
     raw = Path(path).read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
-    head = json.loads(raw[8:8 + n].decode("utf-8"))
+    head = json.loads(raw[8 : 8 + n].decode("utf-8"))
     return n, head, raw
 
 
@@ -57,16 +61,27 @@ def assert_bits_equal(a, b):
 
 def tiny_expectations():
     spec = json.loads(TINY.read_text())
-    exp = {"embed.weight": expected("embed.weight", (64, 16), "float32", "normal",
-                                    {"std": 0.02}, 1234, 0),
-           # position 6 in file order (groups expanded): layers.1.mlp.weight
-           "layers.1.mlp.weight": expected("", (32, 16), "bfloat16", "kaiming_uniform",
-                                           {"a": 2.23606797749979}, 1234, 6),
-           "layers.0.mlp.bias": np.zeros(32, np.float16),
-           "layers.1.norm.weight": np.ones(16, np.float32),
-           "head.weight": expected("", (64, 16), "float64", "trunc_normal",
-                                   {"std": 0.02, "a": -0.04, "b": 0.04}, 1234, 1000),
-           "proj.weight": expected("", (8, 8), "float32", "orthogonal", {}, 1234, 10)}
+    exp = {
+        "embed.weight": expected(
+            "embed.weight", (64, 16), "float32", "normal", {"std": 0.02}, 1234, 0
+        ),
+        # position 6 in file order (groups expanded): layers.1.mlp.weight
+        "layers.1.mlp.weight": expected(
+            "", (32, 16), "bfloat16", "kaiming_uniform", {"a": 2.23606797749979}, 1234, 6
+        ),
+        "layers.0.mlp.bias": np.zeros(32, np.float16),
+        "layers.1.norm.weight": np.ones(16, np.float32),
+        "head.weight": expected(
+            "",
+            (64, 16),
+            "float64",
+            "trunc_normal",
+            {"std": 0.02, "a": -0.04, "b": 0.04},
+            1234,
+            1000,
+        ),
+        "proj.weight": expected("", (8, 8), "float32", "orthogonal", {}, 1234, 10),
+    }
     return spec, exp
 
 
@@ -80,8 +95,15 @@ def check_file(path):
         assert_bits_equal(loaded[name], want)
     for pos, t in enumerate(tensors):  # every tensor against its in-memory fill
         stream = 1000 if t.name == "head.weight" else pos
-        want = expected(t.name, t.shape, fastinit._input.dtypes.dtype_name(t.dtype), t.scheme,
-                        t.params, 1234, stream)
+        want = expected(
+            t.name,
+            t.shape,
+            fastinit._input.dtypes.dtype_name(t.dtype),
+            t.scheme,
+            t.params,
+            1234,
+            stream,
+        )
         assert_bits_equal(loaded[t.name], want)
     n, head, raw = read_header(path)
     assert (8 + n) % 8 == 0
@@ -101,32 +123,61 @@ def check_file(path):
     assert head["layers.0.mlp.weight"]["dtype"] == "BF16"
     assert head["layers.0.mlp.bias"]["dtype"] == "F16"
     assert head["head.weight"]["dtype"] == "F64"
-    assert head["embed.weight"] == {"dtype": "F32", "shape": [64, 16],
-                                    "data_offsets": [64 * 16 * 8, 64 * 16 * 12]}
+    assert head["embed.weight"] == {
+        "dtype": "F32",
+        "shape": [64, 16],
+        "data_offsets": [64 * 16 * 8, 64 * 16 * 12],
+    }
 
 
 def test_cli_round_trip_outside_the_source_tree(tmp_path):
     out = tmp_path / "tiny.safetensors"
-    proc = subprocess.run([sys.executable, "-m", "fastinit", "init", str(TINY), "-o",
-                           "tiny.safetensors", "--chunk-mib", "0.001"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fastinit",
+            "init",
+            str(TINY),
+            "-o",
+            "tiny.safetensors",
+            "--chunk-mib",
+            "0.001",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "wrote tiny.safetensors: 11 tensors" in proc.stdout
     # the tqdm bar on stderr (drawn off a terminal too, in ASCII): it reached the end, in
     # bytes, labelled with the tensor last written
     assert "init: 100%|##########|" in proc.stderr and "B/s" in proc.stderr
     assert "layers.1.mlp.bias" in proc.stderr
-    assert not (tmp_path / "tiny.safetensors.partial").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.safetensors"]  # no temporary file
     check_file(out)
 
 
 def test_cli_bad_spec_exits_2_with_the_reason(tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"tensors": [{"name": "w", "shape": [2, 2],
-                                            "scheme": "glorious"}]}))
-    proc = subprocess.run([sys.executable, "-m", "fastinit", "init", str(bad), "-o",
-                           "x.safetensors", "--no-progress"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    bad.write_text(json.dumps({"tensors": [{"name": "w", "shape": [2, 2], "scheme": "glorious"}]}))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fastinit",
+            "init",
+            str(bad),
+            "-o",
+            "x.safetensors",
+            "--no-progress",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "unknown scheme 'glorious'" in proc.stderr and "Traceback" not in proc.stderr
     assert not list(tmp_path.glob("x.safetensors*"))
@@ -232,14 +283,22 @@ def test_progress_must_be_a_callable_or_none(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_progress_callback_exception_stops_the_write_and_removes_the_partial(tmp_path):
+@pytest.mark.parametrize("unnamed", [True, False])
+def test_progress_callback_exception_stops_the_write_and_removes_the_temporary(
+    tmp_path, monkeypatch, unnamed
+):
+    # both kinds of temporary file: O_TMPFILE (unnamed) and NAME.xxxxxxxx.partial
+    monkeypatch.setattr(ck.output, "_use_tmpfile", unnamed and ck.output._use_tmpfile)
+
     def stop(done, total, label):
         if done:
             raise KeyboardInterrupt
 
+    (tmp_path / "x.safetensors").write_bytes(b"old")
     with pytest.raises(KeyboardInterrupt):
         init_checkpoint(TINY, tmp_path / "x.safetensors", progress=stop)
-    assert not list(tmp_path.iterdir())
+    assert [p.name for p in tmp_path.iterdir()] == ["x.safetensors"]
+    assert (tmp_path / "x.safetensors").read_bytes() == b"old"
 
 
 def test_llama_example_parses():
@@ -261,21 +320,33 @@ def math_prod(shape):
 # ---- chunked fills equal the whole ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scheme, params, shape, dtype", [
-    ("normal", {"std": 0.02}, (1000, 37), "float32"),
-    ("uniform", {"low": -1.0, "high": 2.0}, (777, 5, 3), "bfloat16"),
-    ("trunc_normal", {"std": 1.0}, (5003,), "float64"),
-    ("kaiming_uniform", {"a": 0.0}, (301, 64), "float16"),
-    ("xavier_normal", {}, (129, 17, 3), "float32"),
-    ("variance_scaling", {"scale": 2.0, "mode": "fan_avg"}, (400, 30), "float32"),
-    ("lecun_normal", {}, (257, 33), "bfloat16"),
-    ("constant", {"value": 0.5}, (999, 7), "float32"),
-])
+@pytest.mark.parametrize(
+    "scheme, params, shape, dtype",
+    [
+        ("normal", {"std": 0.02}, (1000, 37), "float32"),
+        ("uniform", {"low": -1.0, "high": 2.0}, (777, 5, 3), "bfloat16"),
+        ("trunc_normal", {"std": 1.0}, (5003,), "float64"),
+        ("kaiming_uniform", {"a": 0.0}, (301, 64), "float16"),
+        ("xavier_normal", {}, (129, 17, 3), "float32"),
+        ("variance_scaling", {"scale": 2.0, "mode": "fan_avg"}, (400, 30), "float32"),
+        ("lecun_normal", {}, (257, 33), "bfloat16"),
+        ("constant", {"value": 0.5}, (999, 7), "float32"),
+    ],
+)
 def test_chunked_fill_equals_the_whole(tmp_path, scheme, params, shape, dtype):
-    spec = {"seed": 7, "tensors": [
-        {"name": "small", "shape": [3], "scheme": "normal"},
-        {"name": "big", "shape": list(shape), "scheme": scheme, "params": params,
-         "dtype": dtype}]}
+    spec = {
+        "seed": 7,
+        "tensors": [
+            {"name": "small", "shape": [3], "scheme": "normal"},
+            {
+                "name": "big",
+                "shape": list(shape),
+                "scheme": scheme,
+                "params": params,
+                "dtype": dtype,
+            },
+        ],
+    }
     path = tmp_path / "c.safetensors"
     big = parse_spec(spec)[0][1]
     chunks = ck.writer._chunks(big, 4096)
@@ -283,16 +354,19 @@ def test_chunked_fill_equals_the_whole(tmp_path, scheme, params, shape, dtype):
     init_checkpoint(spec, path, chunk_bytes=4096)
     n, head, raw = read_header(path)
     b0, b1 = head["big"]["data_offsets"]
-    got = np.frombuffer(raw[8 + n + b0:8 + n + b1], DT[dtype]).reshape(shape)
+    got = np.frombuffer(raw[8 + n + b0 : 8 + n + b1], DT[dtype]).reshape(shape)
     assert_bits_equal(got, expected("big", shape, dtype, scheme, params, 7, 1))
 
 
 def test_scalar_and_empty_tensors(tmp_path):
     st = pytest.importorskip("safetensors.numpy")
-    spec = {"tensors": [{"name": "s", "shape": [], "scheme": "normal"},
-                        {"name": "e", "shape": [0, 4], "scheme": "normal"},
-                        {"name": "c", "shape": [3], "scheme": "constant",
-                         "params": {"value": 2.0}}]}
+    spec = {
+        "tensors": [
+            {"name": "s", "shape": [], "scheme": "normal"},
+            {"name": "e", "shape": [0, 4], "scheme": "normal"},
+            {"name": "c", "shape": [3], "scheme": "constant", "params": {"value": 2.0}},
+        ]
+    }
     path = tmp_path / "s.safetensors"
     init_checkpoint(spec, path, chunk_bytes=1)
     d = st.load_file(str(path))
@@ -310,35 +384,58 @@ def one(**tensor):
     return {"tensors": [base]}
 
 
-@pytest.mark.parametrize("spec, message", [
-    (one(scheme="glorious"), "unknown scheme 'glorious'"),
-    (one(scheme="random_raw"), "unknown scheme 'random_raw'"),
-    (one(dtype="int8"), "dtype must be one of float32, float16, bfloat16, float64"),
-    ({"dtype": "float8", "tensors": []}, "dtype must be one of"),
-    ({"tensors": [{"name": "w", "shape": [2], "scheme": "zeros"},
-                  {"name": "w", "shape": [3], "scheme": "ones"}]}, "duplicate name"),
-    ({"tensors": [{"repeat": 2, "tensors": [{"name": "w", "shape": [2], "scheme": "zeros"}]}]},
-     "duplicate name"),
-    ({"tensors": [{"name": "w", "scheme": "normal"}]}, "missing 'shape'"),
-    (one(shape=[4, -1]), "non-negative integers"),
-    (one(shape="4x4"), "non-negative integers"),
-    (one(params={"sd": 1.0}), r"normal does not take \['sd'\]"),
-    (one(params={"seed": 1}), "seed, stream and dtype are tensor keys"),
-    (one(params={"std": -1.0}), "tensor 'w'"),
-    (one(scheme="xavier_uniform", shape=[5]), "at least 2"),
-    (one(scheme="orthogonal", shape=[5]), "orthogonal"),
-    (one(scheme="zeros", seed=3), "not random"),
-    (one(colour="red"), r"unknown key\(s\) \['colour'\]"),
-    ({"tensors": [{"name": "a", "shape": [2], "scheme": "normal", "stream": 1},
-                  {"name": "b", "shape": [2], "scheme": "normal"}]}, "give one of them"),
-    ({"tensors": [], "seeds": 1}, r"unknown top-level key\(s\) \['seeds'\]"),
-    ({"seed": -1, "tensors": []}, "seed must be in"),
-    ({"tensors": []}, "no tensors"),
-    ({}, "no 'tensors'"),
-    ({"tensors": [{"name": "__metadata__", "shape": [1], "scheme": "zeros"}]}, "reserved"),
-    ({"metadata": {"a": 1}, "tensors": []}, "strings to strings"),
-    ({"tensors": [{"repeat": 2, "tensors": [{"repeat": 2, "tensors": []}]}]}, "cannot nest"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (one(scheme="glorious"), "unknown scheme 'glorious'"),
+        (one(scheme="random_raw"), "unknown scheme 'random_raw'"),
+        (one(dtype="int8"), "dtype must be one of float32, float16, bfloat16, float64"),
+        ({"dtype": "float8", "tensors": []}, "dtype must be one of"),
+        (
+            {
+                "tensors": [
+                    {"name": "w", "shape": [2], "scheme": "zeros"},
+                    {"name": "w", "shape": [3], "scheme": "ones"},
+                ]
+            },
+            "duplicate name",
+        ),
+        (
+            {
+                "tensors": [
+                    {"repeat": 2, "tensors": [{"name": "w", "shape": [2], "scheme": "zeros"}]}
+                ]
+            },
+            "duplicate name",
+        ),
+        ({"tensors": [{"name": "w", "scheme": "normal"}]}, "missing 'shape'"),
+        (one(shape=[4, -1]), "non-negative integers"),
+        (one(shape="4x4"), "non-negative integers"),
+        (one(params={"sd": 1.0}), r"normal does not take \['sd'\]"),
+        (one(params={"seed": 1}), "seed, stream and dtype are tensor keys"),
+        (one(params={"std": -1.0}), "tensor 'w'"),
+        (one(scheme="xavier_uniform", shape=[5]), "at least 2"),
+        (one(scheme="orthogonal", shape=[5]), "orthogonal"),
+        (one(scheme="zeros", seed=3), "not random"),
+        (one(colour="red"), r"unknown key\(s\) \['colour'\]"),
+        (
+            {
+                "tensors": [
+                    {"name": "a", "shape": [2], "scheme": "normal", "stream": 1},
+                    {"name": "b", "shape": [2], "scheme": "normal"},
+                ]
+            },
+            "give one of them",
+        ),
+        ({"tensors": [], "seeds": 1}, r"unknown top-level key\(s\) \['seeds'\]"),
+        ({"seed": -1, "tensors": []}, "seed must be in"),
+        ({"tensors": []}, "no tensors"),
+        ({}, "no 'tensors'"),
+        ({"tensors": [{"name": "__metadata__", "shape": [1], "scheme": "zeros"}]}, "reserved"),
+        ({"metadata": {"a": 1}, "tensors": []}, "strings to strings"),
+        ({"tensors": [{"repeat": 2, "tensors": [{"repeat": 2, "tensors": []}]}]}, "cannot nest"),
+    ],
+)
 def test_bad_specs_raise_clear_errors_and_write_nothing(tmp_path, spec, message):
     path = tmp_path / "x.safetensors"
     with pytest.raises(SpecError, match=message):
@@ -362,11 +459,27 @@ def test_bad_spec_files(tmp_path):
 
 
 MEMMAP_CASES = {
-    "zeros": {}, "ones": {}, "constant": {"value": 3.0}, "uniform": {}, "normal": {},
-    "trunc_normal": {}, "xavier_uniform": {}, "xavier_normal": {}, "kaiming_uniform": {},
-    "kaiming_normal": {}, "lecun_uniform": {}, "lecun_normal": {}, "variance_scaling": {},
-    "orthogonal": {}, "sparse": {"sparsity": 0.25}, "eye": {}, "dirac": {},
-    "glorot_uniform": {}, "glorot_normal": {}, "he_uniform": {}, "he_normal": {},
+    "zeros": {},
+    "ones": {},
+    "constant": {"value": 3.0},
+    "uniform": {},
+    "normal": {},
+    "trunc_normal": {},
+    "xavier_uniform": {},
+    "xavier_normal": {},
+    "kaiming_uniform": {},
+    "kaiming_normal": {},
+    "lecun_uniform": {},
+    "lecun_normal": {},
+    "variance_scaling": {},
+    "orthogonal": {},
+    "sparse": {"sparsity": 0.25},
+    "eye": {},
+    "dirac": {},
+    "glorot_uniform": {},
+    "glorot_normal": {},
+    "he_uniform": {},
+    "he_normal": {},
 }
 
 

@@ -84,9 +84,11 @@ def load_spec(spec: SpecLike) -> dict[str, Any]:
             try:
                 import tomli as tomllib  # type: ignore[no-redef]
             except ImportError:
-                raise SpecError(f"{path}: reading TOML needs Python >= 3.11 (tomllib) or the "
-                                f"'tomli' package (pip install tomli); or write the spec as "
-                                f"JSON") from None
+                raise SpecError(
+                    f"{path}: reading TOML needs Python >= 3.11 (tomllib) or the "
+                    f"'tomli' package (pip install tomli); or write the spec as "
+                    f"JSON"
+                ) from None
         try:
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
@@ -117,8 +119,9 @@ def _dtype(value: Any, what: str) -> tuple[np.dtype, str]:
 def _expand(entries: Any, where: str) -> list[tuple[str, dict]]:
     """Groups (``repeat`` + ``tensors``) expanded in order, ``{i}`` in names replaced."""
     if not isinstance(entries, list):
-        raise SpecError(f"{where} must be a list (an array of tables), got "
-                        f"{type(entries).__name__}")
+        raise SpecError(
+            f"{where} must be a list (an array of tables), got {type(entries).__name__}"
+        )
     out: list[tuple[str, dict]] = []
     for k, entry in enumerate(entries):
         here = f"{where}[{k}]"
@@ -132,8 +135,9 @@ def _expand(entries: Any, where: str) -> list[tuple[str, dict]]:
             inner = entry.get("tensors")
             if inner is None:
                 raise SpecError(f"{here}: a group needs 'tensors'")
-            if isinstance(inner, list) and any(isinstance(e, dict) and "repeat" in e
-                                               for e in inner):
+            if isinstance(inner, list) and any(
+                isinstance(e, dict) and "repeat" in e for e in inner
+            ):
                 raise SpecError(f"{here}: groups cannot nest")
             templates = _expand(inner, f"{here}.tensors")
             for i in range(n):
@@ -161,10 +165,12 @@ def parse_spec(spec: SpecLike) -> tuple[list[TensorSpec], dict[str, str]]:
     default_dtype = data.get("dtype", "float32")
     _dtype(default_dtype, "the top-level dtype")
     metadata = data.get("metadata", {})
-    if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                                 for k, v in metadata.items()):
-        raise SpecError("metadata must be a table of strings to strings (safetensors' "
-                        "__metadata__)")
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise SpecError(
+            "metadata must be a table of strings to strings (safetensors' __metadata__)"
+        )
     if "tensors" not in data:
         raise SpecError("the spec has no 'tensors'")
     entries = _expand(data["tensors"], "tensors")
@@ -184,8 +190,10 @@ def parse_spec(spec: SpecLike) -> tuple[list[TensorSpec], dict[str, str]]:
         what = f"tensor {name!r} ({where})"
         extra = sorted(set(t) - set(_TENSOR_KEYS))
         if extra:
-            raise SpecError(f"{what}: unknown key(s) {extra}; a tensor has "
-                            f"{', '.join(_TENSOR_KEYS)} (or a group: repeat, tensors)")
+            raise SpecError(
+                f"{what}: unknown key(s) {extra}; a tensor has "
+                f"{', '.join(_TENSOR_KEYS)} (or a group: repeat, tensors)"
+            )
         if name in names:
             raise SpecError(f"{what}: duplicate name (also tensor #{names[name]})")
         names[name] = pos
@@ -193,14 +201,13 @@ def parse_spec(spec: SpecLike) -> tuple[list[TensorSpec], dict[str, str]]:
             raise SpecError(f"{what}: missing 'shape' (a list of integers; [] for a scalar)")
         shape = t["shape"]
         if not isinstance(shape, list) or not all(
-                not isinstance(d, bool) and isinstance(d, int) and d >= 0 for d in shape):
-            raise SpecError(f"{what}: shape must be a list of non-negative integers, got "
-                            f"{shape!r}")
+            not isinstance(d, bool) and isinstance(d, int) and d >= 0 for d in shape
+        ):
+            raise SpecError(f"{what}: shape must be a list of non-negative integers, got {shape!r}")
         dt, code = _dtype(t.get("dtype", default_dtype), what)
         scheme = t.get("scheme")
         if scheme not in SCHEMES:
-            raise SpecError(f"{what}: unknown scheme {scheme!r}; choose from "
-                            f"{', '.join(SCHEMES)}")
+            raise SpecError(f"{what}: unknown scheme {scheme!r}; choose from {', '.join(SCHEMES)}")
         params = t.get("params", {})
         if not isinstance(params, dict):
             raise SpecError(f"{what}: params must be a table / object, got {params!r}")
@@ -208,11 +215,16 @@ def parse_spec(spec: SpecLike) -> tuple[list[TensorSpec], dict[str, str]]:
         accepted = [p for p in inspect.signature(fn).parameters if p not in _RESERVED]
         bad = sorted(set(params) - set(accepted))
         if bad:
-            raise SpecError(f"{what}: {scheme} does not take {bad}; its parameters: "
-                            f"{', '.join(accepted) or '(none)'}"
-                            + ("" if not set(bad) & set(_RESERVED) else
-                               " (seed, stream and dtype are tensor keys; out, full_shape "
-                               "and index are set by the writer)"))
+            raise SpecError(
+                f"{what}: {scheme} does not take {bad}; its parameters: "
+                f"{', '.join(accepted) or '(none)'}"
+                + (
+                    ""
+                    if not set(bad) & set(_RESERVED)
+                    else " (seed, stream and dtype are tensor keys; out, full_shape "
+                    "and index are set by the writer)"
+                )
+            )
         random = "seed" in inspect.signature(fn).parameters
         ts = TensorSpec(name, tuple(shape), dt, code, scheme, dict(params))
         if random:
@@ -220,8 +232,10 @@ def parse_spec(spec: SpecLike) -> tuple[list[TensorSpec], dict[str, str]]:
             ts.stream = _int(t.get("stream", pos), f"{what}: stream", 0, 2**32)
             key = (ts.seed, ts.stream)
             if key in streams:
-                raise SpecError(f"{what}: (seed, stream) = {key} is also tensor "
-                                f"{streams[key]!r}'s; give one of them another 'stream'")
+                raise SpecError(
+                    f"{what}: (seed, stream) = {key} is also tensor "
+                    f"{streams[key]!r}'s; give one of them another 'stream'"
+                )
             streams[key] = name
         elif "seed" in t or "stream" in t:
             raise SpecError(f"{what}: {scheme} is not random and takes no seed or stream")

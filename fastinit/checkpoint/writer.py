@@ -1,5 +1,6 @@
 """Writing a checkpoint: the safetensors layout and header, and the tensors filled chunk by
-chunk straight into a memory map of the file (docs/sharding.md, "Checkpoints").
+chunk into one reused buffer and appended to the file (docs/sharding.md, "Checkpoints");
+the file itself (space reserved first, durable, renamed into place) is output.py's.
 
 The safetensors layout (written here from the format's public description): an unsigned
 64-bit little-endian header length ``N``, ``N`` bytes of UTF-8 JSON (padded with spaces to a
@@ -11,7 +12,6 @@ multiple of 8), then the tensors' bytes back to back. The header maps each name 
 from __future__ import annotations
 
 import json
-import mmap
 import os
 import struct
 from collections.abc import Callable
@@ -20,6 +20,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
+from .output import Output
 from .spec import _WHOLE, SpecLike, TensorSpec, _fill, _int, parse_spec
 
 __all__ = ["init_checkpoint", "ProgressCallback", "DEFAULT_CHUNK_BYTES"]
@@ -47,8 +48,11 @@ def _header(tensors: list[TensorSpec], metadata: dict[str, str]) -> tuple[bytes,
         head["__metadata__"] = metadata
     offsets, pos = [], 0
     for ts in tensors:
-        head[ts.name] = {"dtype": ts.code, "shape": list(ts.shape),
-                         "data_offsets": [pos, pos + ts.nbytes]}
+        head[ts.name] = {
+            "dtype": ts.code,
+            "shape": list(ts.shape),
+            "data_offsets": [pos, pos + ts.nbytes],
+        }
         offsets.append(pos)
         pos += ts.nbytes
     raw = json.dumps(head, separators=(",", ":")).encode("utf-8")
@@ -65,29 +69,46 @@ def _chunks(ts: TensorSpec, chunk_bytes: int) -> list[tuple[int, int]]:
     return [(r, min(r + step, ts.shape[0])) for r in range(0, ts.shape[0], step)]
 
 
-def _release(arr: np.memmap) -> None:
-    """Write a chunk's pages back and drop them from this process (RSS stays bounded)."""
-    arr.flush()
-    mm = getattr(arr, "_mmap", None)
-    if mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-        mm.madvise(mmap.MADV_DONTNEED)
+def _row(ts: TensorSpec) -> int:
+    """Bytes of one row (first-axis index); the whole tensor for a scalar or empty one."""
+    return ts.nbytes // ts.shape[0] if ts.shape and ts.shape[0] else ts.nbytes
 
 
-def init_checkpoint(spec: SpecLike, path: Union[str, os.PathLike[str]], *,
-                    progress: Optional[ProgressCallback] = None,
-                    chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> dict[str, Any]:
+def _buffer(nbytes: int) -> np.ndarray:
+    """`nbytes` bytes, page-aligned (aligned stores in the kernels, whole pages to write)."""
+    raw = np.empty(nbytes + 4096, np.uint8)
+    start = -raw.ctypes.data % 4096
+    return raw[start : start + nbytes]
+
+
+def init_checkpoint(
+    spec: SpecLike,
+    path: Union[str, os.PathLike[str]],
+    *,
+    progress: Optional[ProgressCallback] = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> dict[str, Any]:
     """Write an initialized safetensors checkpoint from a spec, tensor by tensor, to disk.
 
-    Each tensor is filled straight into a memory map of `path`; tensors bigger than
+    Each tensor is filled into one reused buffer and appended to the file; tensors bigger than
     `chunk_bytes` are filled in row chunks with the sharded API (``full_shape=``,
-    ``index=(slice(r0, r1),)``), each chunk flushed and its pages dropped, so peak memory stays
-    near `chunk_bytes` whatever the model's size. The values equal the in-memory fills bit for
-    bit: tensor ``k`` (counting from 0 in file order, groups expanded) is filled with
-    ``seed=Generator(seed, stream=k)`` unless it sets its own ``seed`` / ``stream``.
+    ``index=(slice(r0, r1),)``), so peak memory stays near `chunk_bytes` whatever the model's
+    size. The values equal the in-memory fills bit for bit: tensor ``k`` (counting from 0 in
+    file order, groups expanded) is filled with ``seed=Generator(seed, stream=k)`` unless it
+    sets its own ``seed`` / ``stream``.
     ``orthogonal``, ``sparse``, ``eye`` and ``dirac`` tensors are filled whole. The bytes are
     laid out by itemsize (largest first, then spec order) so that every tensor is aligned.
     Nothing is printed: progress goes to the `progress` callback (``fastinit init`` draws it
     as a bar).
+
+    The file is written safely (docs/sharding.md, "Writing safely"): its whole size is
+    reserved on the disk before the first byte is written, so a checkpoint that does not fit
+    fails at once; it is written as a temporary file in `path`'s directory (unnamed where the
+    filesystem allows, ``O_TMPFILE``; else ``NAME.xxxxxxxx.partial``), fsynced, renamed over
+    `path`, and the directory fsynced. When this function returns, the checkpoint is complete
+    on disk under `path`; if it raises (a full disk, ``KeyboardInterrupt``, anything), `path`
+    is as it was and the temporary file is gone. A temporary file left by a writer that was
+    killed (SIGKILL, a crash) is removed by the next call writing the same `path`.
 
     Parameters
     ----------
@@ -100,7 +121,7 @@ def init_checkpoint(spec: SpecLike, path: Union[str, os.PathLike[str]], *,
         scheme's keyword arguments), ``seed`` and ``stream``; or groups ``{repeat = n,
         tensors = [...]}`` whose names may hold ``{i}`` (0 .. n-1). See docs/sharding.md.
     path : str or path
-        The output file. It is written as ``path + ".partial"`` and renamed when complete.
+        The output file, replaced only when the new one is complete and on disk.
     progress : callable or None, default None
         Called as ``progress(done, total, label)`` as the file is written, in the calling
         thread. Units are bytes of tensor data (the header excluded): `total` is the sum of
@@ -108,8 +129,8 @@ def init_checkpoint(spec: SpecLike, path: Union[str, os.PathLike[str]], *,
         ``(0, total, "")`` after the spec is checked and before the first fill, then after
         every chunk (a tensor filled whole, empty ones included, is one chunk) with the bytes
         written so far and that tensor's name as `label`; `done` never decreases and the last
-        call has ``done == total``. An exception it raises stops the write (the partial file
-        is removed) and propagates. None: no calls.
+        call has ``done == total``. An exception it raises stops the write (the temporary file
+        is removed, `path` untouched) and propagates. None: no calls.
     chunk_bytes : int, default 64 MiB
         The largest piece filled at once.
 
@@ -125,6 +146,11 @@ def init_checkpoint(spec: SpecLike, path: Union[str, os.PathLike[str]], *,
         (a ``ValueError``) for a spec that cannot be written, before anything is written.
     TypeError
         If `progress` is neither None nor callable.
+    OSError
+        If the file cannot be written, the message naming `path`, with the system's errno:
+        ENOSPC (or EDQUOT) when the checkpoint does not fit, before anything is written, the
+        message giving the bytes needed and available; EACCES, EROFS, ... Nothing is left
+        behind and `path` is untouched.
 
     Examples
     --------
@@ -144,41 +170,44 @@ def init_checkpoint(spec: SpecLike, path: Union[str, os.PathLike[str]], *,
     """
     chunk_bytes = _int(chunk_bytes, "chunk_bytes", 1, 2**63)
     if progress is not None and not callable(progress):
-        raise TypeError(f"progress must be a callable progress(done, total, label) or None, "
-                        f"got {progress!r} (the library draws no bar; `fastinit init` does)")
+        raise TypeError(
+            f"progress must be a callable progress(done, total, label) or None, "
+            f"got {progress!r} (the library draws no bar; `fastinit init` does)"
+        )
     tensors, metadata = parse_spec(spec)
     tensors = _layout(tensors)
     header, offsets = _header(tensors, metadata)
     total = sum(ts.nbytes for ts in tensors)
     plan = [(ts, off, _chunks(ts, chunk_bytes)) for ts, off in zip(tensors, offsets)]
-    path = Path(os.fspath(path))
-    tmp = path.with_name(path.name + ".partial")
+    # One buffer for every chunk: the largest (a tensor filled whole may exceed chunk_bytes).
+    largest = max(
+        ts.nbytes if len(chunks) == 1 else (chunks[0][1] - chunks[0][0]) * _row(ts)
+        for ts, _, chunks in plan
+    )
+    buf = _buffer(largest)
     base = len(header)
+    out = Output(Path(os.fspath(path)), base + total)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(header)
-            fh.truncate(base + total)
+        out.write(header)
         done = 0
         if progress is not None:
             progress(0, total, "")
         for ts, off, chunks in plan:
-            row = ts.nbytes // ts.shape[0] if ts.shape and ts.shape[0] else ts.nbytes
+            row = _row(ts)
             for r0, r1 in chunks:
                 if ts.nbytes:
-                    shape = ts.shape if len(chunks) == 1 else (r1 - r0,) + ts.shape[1:]
-                    arr = np.memmap(tmp, dtype=ts.dtype, mode="r+",
-                                    offset=base + off + r0 * row, shape=shape)
-                    _fill(ts, arr, None if len(chunks) == 1 else (slice(r0, r1),))
-                    _release(arr)
-                    del arr
-                    done += (r1 - r0) * row if len(chunks) > 1 else ts.nbytes
+                    whole = len(chunks) == 1
+                    nbytes = ts.nbytes if whole else (r1 - r0) * row
+                    shape = ts.shape if whole else (r1 - r0,) + ts.shape[1:]
+                    arr = buf[:nbytes].view(ts.dtype).reshape(shape)
+                    _fill(ts, arr, None if whole else (slice(r0, r1),))
+                    assert out.pos == base + off + r0 * row  # the layout has no holes
+                    out.write(buf[:nbytes])
+                    done += nbytes
                 if progress is not None:
                     progress(done, total, ts.name)
-        os.replace(tmp, path)
+        out.commit()
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        out.discard()
         raise
     return json.loads(header[8:].decode("utf-8"))
