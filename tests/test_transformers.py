@@ -151,3 +151,13 @@ def test_build_on_meta_fills_once_by_the_models_own_rules():
     ba, bh = dict(a.named_buffers()), dict(hf.named_buffers())
     assert ba.keys() == bh.keys() and all(torch.equal(ba[k], bh[k]) for k in ba)
     assert all(p.device.type == "cpu" for p in a.parameters())
+
+
+def test_bench_hf_model_runs_on_a_tiny_config():
+    from fastinit.cli.hf_model import bench_hf_model, format_hf_model
+
+    r = bench_hf_model(1, config=(256, 64, 96, 2, 4, 2))
+    assert r["params"] == r["patch"]["params"] == r["meta"]["params"] > 0
+    assert r["patch"]["fill_count"] > 0 and 0 < r["patch"]["fills"] < r["patch"]["build"]
+    text = format_hf_model(r)
+    assert "inside fastinit.torch.patch(seed=0)" in text and "build_on_meta" in text

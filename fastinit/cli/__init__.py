@@ -2,8 +2,8 @@
 'fastinit init SPEC -o FILE.safetensors' writes an initialized checkpoint."""
 
 # The arguments and the wiring only: the benchmark engine is bench.py (cuda.py, torch_model.py
-# for --device cuda and --torch-model), the checkpoint writer fastinit.checkpoint; progress
-# bars (tqdm, on stderr) are _bar.py's. The library below never imports this package.
+# and hf_model.py for --device cuda, --torch-model and --hf-model), the checkpoint writer
+# fastinit.checkpoint; progress bars (tqdm, on stderr) are _bar.py's. The library below never imports this package.
 
 from __future__ import annotations
 
@@ -240,7 +240,7 @@ def _run_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
     if args.threads < 1 or args.repeat < 1:
         parser.error("--threads and --repeat must be >= 1")
-    plotting = args.plot and not args.torch_model and args.device == "cpu"
+    plotting = args.plot and not args.torch_model and not args.hf_model and args.device == "cpu"
     if plotting and importlib.util.find_spec("matplotlib") is None:
         parser.error(
             "--plot needs matplotlib: pip install 'fastinit[bench]' (or pip install matplotlib)"
@@ -248,6 +248,13 @@ def _run_bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     # The human-readable report: stdout, or stderr when --json - takes stdout.
     report = sys.stderr if args.json == "-" else sys.stdout
 
+    if args.hf_model:
+        from .hf_model import bench_hf_model, format_hf_model
+
+        result = bench_hf_model(args.threads)
+        print(format_hf_model(result), file=report)
+        _write_json(args.json, {"info": fastinit.info(), "hf_model": result})
+        return 0
     if args.torch_model:
         from .torch_model import bench_torch_model, format_torch_model
 
@@ -349,6 +356,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="time a ~1B-parameter Llama-style torch.nn model: init_module against "
         "reset_parameters, and building under fastinit.torch.patch() against "
         "building plainly (needs PyTorch)",
+    )
+    b.add_argument(
+        "--hf-model",
+        action="store_true",
+        help="time transformers' LlamaForCausalLM (0.886B parameters) built plainly, inside "
+        "fastinit.torch.patch(seed=0) and with fastinit.torch.build_on_meta, each in a fresh "
+        "process, with peak memory (needs PyTorch and transformers)",
     )
     b.add_argument(
         "--device",
