@@ -13,6 +13,7 @@
 
 #include "../cpu/fill.h"
 #include "../cpu/thread_pool.h"
+#include "../cuda/emulate.h"
 #include "codes_dict.h"
 
 namespace py = pybind11;
@@ -68,6 +69,39 @@ py::tuple philox(std::vector<uint32_t> ctr, std::vector<uint32_t> key) {
   return py::make_tuple(out.v[0], out.v[1], out.v[2], out.v[3]);
 }
 
+// Test only: the CUDA fill executed on the CPU (csrc/cuda/emulate.h), into host memory at
+// `data` (the caller keeps it valid); a report of the launch as a dict.
+py::dict emulate_cuda_fill(int kind, int dtype, uintptr_t data, std::vector<int64_t> shape,
+                           std::vector<int64_t> strides, uint64_t seed, uint32_t stream,
+                           uint32_t extra, uint64_t first, std::vector<double> params,
+                           std::vector<int64_t> index_map, uintptr_t /*cuda_stream*/,
+                           unsigned grid, unsigned block, int64_t block_begin,
+                           int64_t block_end) {
+  cuda_emulation::options opt;
+  opt.grid = grid;
+  opt.block = block;
+  opt.block_begin = block_begin;
+  opt.block_end = block_end;
+  cuda_emulation::report r;
+  {
+    py::gil_scoped_release release;
+    r = cuda_emulation::emulate_fill(kind, dtype, data, shape, strides, seed, stream, extra,
+                                     first, params, index_map, opt);
+  }
+  py::dict d;
+  d["kernel"] = r.kernel;
+  d["work"] = r.work;
+  d["grid"] = r.grid;
+  d["block"] = r.block;
+  d["threads_run"] = r.threads_run;
+  d["stores"] = r.stores;
+  d["wide_stores"] = r.wide_stores;
+  d["tracked"] = r.tracked;
+  d["bytes_written"] = r.bytes_written;
+  d["bytes_rewritten"] = r.bytes_rewritten;
+  return d;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -99,4 +133,16 @@ PYBIND11_MODULE(_core, m) {
     throw std::invalid_argument("simd level must be 'scalar', 'avx2' or 'avx512'");
   }, "Force a SIMD path (for tests); returns False if this CPU cannot run it.");
   m.def("codes", &codes_dict, kCodesDoc);
+  m.def("_emulate_cuda_fill", &emulate_cuda_fill, py::arg("kind"), py::arg("dtype"),
+        py::arg("data"), py::arg("shape"), py::arg("strides"), py::arg("seed"),
+        py::arg("stream"), py::arg("extra"), py::arg("first"), py::arg("params"),
+        py::arg("index_map"), py::arg("cuda_stream") = 0, py::kw_only(), py::arg("grid") = 0u,
+        py::arg("block") = 0u, py::arg("block_begin") = 0, py::arg("block_end") = -1,
+        "Test only: fastinit._cuda.fill's launch executed on the CPU into HOST memory at\n"
+        "`data` (same arguments; unchecked address, as _cuda.fill's), every block and thread\n"
+        "in turn through the kernels' own per-thread code (csrc/cuda/grid.h). grid, block: the\n"
+        "launch's dimensions (0: the real launch's); block_begin/block_end: run only those\n"
+        "blocks. Every store is bounds- and alignment-checked (RuntimeError). Returns a dict:\n"
+        "kernel, work, grid, block, threads_run, stores, wide_stores, tracked, bytes_written,\n"
+        "bytes_rewritten.");
 }

@@ -12,8 +12,9 @@ from __future__ import annotations
 import importlib
 import os
 import warnings
+from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -29,15 +30,22 @@ except ImportError as exc:  # exercised by .ci/run's no-core pass (.ci/nocore/si
 else:
     _CORE_ERROR = None
 
-__all__ = ["fill", "set_num_threads", "get_num_threads", "backend_name", "simd_level",
-           "set_backend", "BACKENDS"]
+__all__ = [
+    "fill",
+    "set_num_threads",
+    "get_num_threads",
+    "backend_name",
+    "simd_level",
+    "set_backend",
+    "BACKENDS",
+]
 
 BACKENDS = ("core", "numba")
 
 _numba: ModuleType | None = None  # fastinit._backends.numba, imported on first use
-_active = "none"                  # "core", "numba" or "none" (neither is installed)
-MAX_THREADS = 1024                # set_num_threads and FASTINIT_NUM_THREADS accept 1 .. this
-_threads: int | None = None       # set_num_threads's value, kept here for the Numba backend
+_active = "none"  # "core", "numba" or "none" (neither is installed)
+MAX_THREADS = 1024  # set_num_threads and FASTINIT_NUM_THREADS accept 1 .. this
+_threads: int | None = None  # set_num_threads's value, kept here for the Numba backend
 
 
 def _load_numba() -> ModuleType:
@@ -46,16 +54,20 @@ def _load_numba() -> ModuleType:
         try:
             from . import numba as mod
         except ImportError as exc:
-            raise ImportError(f"fastinit backend 'numba' is not available: {exc}. Install it "
-                              f"with: pip install 'fastinit[numba]'") from exc
+            raise ImportError(
+                f"fastinit backend 'numba' is not available: {exc}. Install it "
+                f"with: pip install 'fastinit[numba]'"
+            ) from exc
         _numba = mod
     return _numba
 
 
 def _core_unavailable() -> ImportError:
-    return ImportError(f"fastinit backend 'core' (the compiled fastinit._core) is not "
-                       f"available: {_CORE_ERROR}. Reinstall fastinit with a C++17 compiler, "
-                       f"or use the Numba backend (pip install 'fastinit[numba]').")
+    return ImportError(
+        f"fastinit backend 'core' (the compiled fastinit._core) is not "
+        f"available: {_CORE_ERROR}. Reinstall fastinit with a C++17 compiler, "
+        f"or use the Numba backend (pip install 'fastinit[numba]')."
+    )
 
 
 def _require_core() -> Any:
@@ -123,8 +135,10 @@ def _select_at_import() -> None:
         try:
             key = _check_name(env)
         except ValueError:
-            raise ValueError(f"FASTINIT_BACKEND={env!r}: unknown fastinit backend; choose "
-                             f"'core' or 'numba' (or unset it)") from None
+            raise ValueError(
+                f"FASTINIT_BACKEND={env!r}: unknown fastinit backend; choose "
+                f"'core' or 'numba' (or unset it)"
+            ) from None
         set_backend(key)
         return
     if _core is not None:
@@ -136,45 +150,75 @@ def _select_at_import() -> None:
         _active = "none"  # fastinit still imports; a fill raises and says what to install
         return
     _active = "numba"
-    warnings.warn(f"fastinit: the compiled core is unavailable ({_CORE_ERROR}); using the "
-                  f"Numba backend (same values, slower; first calls compile)", RuntimeWarning,
-                  stacklevel=2)
+    warnings.warn(
+        f"fastinit: the compiled core is unavailable ({_CORE_ERROR}); using the "
+        f"Numba backend (same values, slower; first calls compile)",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 
-def fill(kind: Scheme, arr: np.ndarray, seed: int, stream: int, params: Sequence[float], *,
-         extra: int = 0, first: int = 0, index_map: Sequence[int] | None = None) -> None:
+def fill(
+    kind: Scheme,
+    arr: np.ndarray,
+    seed: int,
+    stream: int,
+    params: Sequence[float],
+    *,
+    extra: int = 0,
+    first: int = 0,
+    index_map: Sequence[int] | None = None,
+) -> None:
     """Write scheme `kind` into `arr` (a validated, writable, aligned, native array, or a
-    validated GPU array: fastinit._backends.cuda.DeviceArray).
+    validated GPU array: fastinit._backends.cuda.DeviceArray, written by fastinit._cuda).
 
     `index_map` (fastinit/_input/shard.py): element (j_0, ..., j_k) of `arr` is stream element
     ``first + sum_d j_d * index_map[d]``; None: element e is ``first + e``.
     """
     if arr.size == 0:
         return
+    if type(arr) is DeviceArray:  # fastinit._cuda, shards included (the same index map)
+        device_fill(kind, arr, seed, stream, params, extra=extra, first=first, index_map=index_map)
+        return
     if index_map is not None and arr.ndim == 0:  # one element: a 1-element view of it
         arr, index_map = arr.reshape(1), [1]
-    if type(arr) is DeviceArray:
-        if index_map is not None:
-            raise NotImplementedError("sharded fills (full_shape=, index=) of GPU arrays are "
-                                      "not supported yet; fill a host shard and copy it")
-        device_fill(kind, arr, seed, stream, params, extra=extra, first=first)
-        return
     if _active == "core":
-        _core.fill(kind, dtype_code(arr.dtype), arr, seed, stream, extra, first, params,
-                   list(index_map) if index_map is not None else [])
+        _core.fill(
+            kind,
+            dtype_code(arr.dtype),
+            arr,
+            seed,
+            stream,
+            extra,
+            first,
+            params,
+            list(index_map) if index_map is not None else [],
+        )
     elif _active == "numba":
+
         def run(view: np.ndarray, start: int) -> None:
-            _numba.fill(kind, view, seed, stream, params, extra=extra, first=start,
-                        threads=get_num_threads())
+            _numba.fill(
+                kind,
+                view,
+                seed,
+                stream,
+                params,
+                extra=extra,
+                first=start,
+                threads=get_num_threads(),
+            )
+
         if index_map is None:
             run(arr, first)
         else:
             fill_by_runs(run, arr, first, list(index_map))
     else:
-        raise ImportError(f"fastinit has no backend: the compiled core (fastinit._core) is "
-                          f"not available ({_CORE_ERROR}) and Numba is not installed. "
-                          f"Reinstall fastinit with a C++17 compiler, or pip install "
-                          f"'fastinit[numba]'.")
+        raise ImportError(
+            f"fastinit has no backend: the compiled core (fastinit._core) is "
+            f"not available ({_CORE_ERROR}) and Numba is not installed. "
+            f"Reinstall fastinit with a C++17 compiler, or pip install "
+            f"'fastinit[numba]'."
+        )
 
 
 def backend_name() -> str:
@@ -258,9 +302,11 @@ def _apply_env_threads() -> None:
         if not 1 <= n <= MAX_THREADS:
             raise ValueError
     except ValueError:
-        warnings.warn(f"FASTINIT_NUM_THREADS={raw!r} is not an integer in [1, {MAX_THREADS}]; "
-                      f"ignored",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"FASTINIT_NUM_THREADS={raw!r} is not an integer in [1, {MAX_THREADS}]; ignored",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return
     if _core is not None:
         _core.set_num_threads(n)
@@ -271,8 +317,9 @@ _apply_env_threads()
 _select_at_import()
 
 
-def fill_by_runs(fill_run: Callable[[np.ndarray, int], None], arr: np.ndarray,
-                 first: int, index_map: list[int]) -> None:
+def fill_by_runs(
+    fill_run: Callable[[np.ndarray, int], None], arr: np.ndarray, first: int, index_map: list[int]
+) -> None:
     """For a backend without an index map (Numba): one fill per run of consecutive stream
     elements: a row along the last axis when its step is 1, single elements otherwise."""
     step = index_map[-1]
@@ -283,4 +330,4 @@ def fill_by_runs(fill_run: Callable[[np.ndarray, int], None], arr: np.ndarray,
             fill_run(row, base)
         else:
             for j in range(row.shape[0]):
-                fill_run(row[j:j + 1], base + j * step)
+                fill_run(row[j : j + 1], base + j * step)

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from .._backends.cuda import DeviceArray, cuda_module
-from .dtypes import FLOAT_DTYPES, dtype_name, resolve_dtype
+from .._backends.cuda import DeviceArray, DeviceView, cuda_module
+from .dtypes import BFLOAT16, FLOAT_DTYPES, dtype_name, resolve_dtype
 from .overlap import check_no_overlap, may_overlap
-from .values import describe, is_int, shape as check_shape
+from .values import describe, is_int
+from .values import shape as check_shape
 
 __all__ = ["as_output", "check_array", "check_ndim", "is_device_array", "as_device_array"]
 
@@ -32,14 +33,17 @@ def _view_writable(out: Any, name: str) -> np.ndarray:
             raise TypeError(
                 f"{name} must be a NumPy array, an object exposing __array_interface__, "
                 f"__cuda_array_interface__ or the buffer protocol, or a shape (tuple or int); "
-                f"got {describe(out)}") from None
+                f"got {describe(out)}"
+            ) from None
     try:
         arr = np.asarray(out)
     except Exception as exc:  # an exotic buffer format NumPy cannot view
         raise TypeError(f"{name}: NumPy cannot view this {describe(out)}: {exc}") from exc
     if arr.base is None and arr.size > 0:
-        raise TypeError(f"{name}: NumPy could only copy this {describe(out)}, not view it; "
-                        f"fastinit fills arrays in place")
+        raise TypeError(
+            f"{name}: NumPy could only copy this {describe(out)}, not view it; "
+            f"fastinit fills arrays in place"
+        )
     return arr
 
 
@@ -49,43 +53,57 @@ _NATIVE_FLOATS = frozenset(FLOAT_DTYPES)
 def check_array(arr: np.ndarray, name: str, *, raw: bool = False) -> None:
     dt = arr.dtype
     flags = arr.flags
-    if (not raw and dt in _NATIVE_FLOATS and dt.isnative and flags.writeable and flags.aligned
-            and 0 not in arr.strides
-            and (flags.forc or not may_overlap(arr.shape, arr.strides, dt.itemsize))):
+    if (
+        not raw
+        and dt in _NATIVE_FLOATS
+        and dt.isnative
+        and flags.writeable
+        and flags.aligned
+        and 0 not in arr.strides
+        and (flags.forc or not may_overlap(arr.shape, arr.strides, dt.itemsize))
+    ):
         return  # the common case, checked fast
     if raw:
         if dt.kind != "u" or dt.itemsize != 4:
             raise TypeError(f"{name} must have dtype uint32 for raw words, got {dtype_name(dt)}")
     else:
         if dt.kind in "biuc" or dt.kind == "O" or dt.newbyteorder("=") not in FLOAT_DTYPES:
-            raise TypeError(f"{name} must have a floating dtype ({_FLOAT_NAMES}), "
-                            f"got {dtype_name(dt)}")
+            raise TypeError(
+                f"{name} must have a floating dtype ({_FLOAT_NAMES}), got {dtype_name(dt)}"
+            )
     if not dt.isnative:
-        raise ValueError(f"{name} has non-native byte order ({dt.str}); fastinit writes native "
-                         f"byte order only: use out.view(out.dtype.newbyteorder()) on a "
-                         f"byte-swapped copy, or a native array")
+        raise ValueError(
+            f"{name} has non-native byte order ({dt.str}); fastinit writes native "
+            f"byte order only: use out.view(out.dtype.newbyteorder()) on a "
+            f"byte-swapped copy, or a native array"
+        )
     if not arr.flags.writeable:
         raise ValueError(f"{name} is read-only")
     if not arr.flags.aligned:
         raise ValueError(f"{name} is not aligned to its itemsize ({dt.itemsize} bytes)")
     for dim, (n, s) in enumerate(zip(arr.shape, arr.strides)):
         if n > 1 and s == 0 and arr.size > 0:
-            raise ValueError(f"{name} is a broadcast view (stride 0 in dimension {dim}): its "
-                             f"elements share memory, so it cannot be filled")
+            raise ValueError(
+                f"{name} is a broadcast view (stride 0 in dimension {dim}): its "
+                f"elements share memory, so it cannot be filled"
+            )
     if not flags.forc:
         check_no_overlap(arr.shape, arr.strides, dt.itemsize, name)
 
 
-def as_output(out: Any, dtype: Any, name: str = "out", *,
-              raw: bool = False) -> tuple[np.ndarray, Any]:
+def as_output(
+    out: Any, dtype: Any, name: str = "out", *, raw: bool = False
+) -> tuple[np.ndarray, Any]:
     """(array to fill, object to return) for an in-place ``out`` or an allocating shape."""
     if type(out) is np.ndarray and dtype is None:
         check_array(out, name, raw=raw)
         return out, out
     if is_device_array(out):  # a GPU array: filled in place by fastinit._cuda
         if dtype is not None:
-            raise TypeError(f"dtype= is only for the allocating form (a shape in place of "
-                            f"{name}); {name} already has a dtype")
+            raise TypeError(
+                f"dtype= is only for the allocating form (a shape in place of "
+                f"{name}); {name} already has a dtype"
+            )
         return as_device_array(out, name, raw=raw), out
     if isinstance(out, tuple) or (is_int(out) and not isinstance(out, np.ndarray)):
         shape = check_shape(out, name)
@@ -98,12 +116,16 @@ def as_output(out: Any, dtype: Any, name: str = "out", *,
         try:
             arr = np.empty(shape, dtype=dt)
         except (MemoryError, ValueError) as exc:
-            raise MemoryError(f"{name}: cannot allocate an array of shape {shape} and dtype "
-                              f"{dtype_name(dt)}: {exc}") from exc
+            raise MemoryError(
+                f"{name}: cannot allocate an array of shape {shape} and dtype "
+                f"{dtype_name(dt)}: {exc}"
+            ) from exc
         return arr, arr
     if dtype is not None:
-        raise TypeError(f"dtype= is only for the allocating form (a shape in place of {name}); "
-                        f"{name} already has a dtype")
+        raise TypeError(
+            f"dtype= is only for the allocating form (a shape in place of {name}); "
+            f"{name} already has a dtype"
+        )
     arr = _view_writable(out, name)
     check_array(arr, name, raw=raw)
     return arr, out
@@ -119,12 +141,43 @@ def check_ndim(arr: Any, scheme: str, allowed: tuple[int, ...], name: str = "out
 
 # ---- GPU arrays (__cuda_array_interface__), filled by fastinit._cuda -------------------------
 
-_GPU_FLOATS = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16))
+_GPU_FLOATS = FLOAT_DTYPES  # bfloat16 only where declared (_declared_dtype)
+_GPU_MAX_DIMS = 32  # fastinit._cuda's limit (csrc/cuda/grid.h, kMaxDims)
 
 
 def is_device_array(obj: Any) -> bool:
-    return not isinstance(obj, np.ndarray) and hasattr(obj, "__cuda_array_interface__")
+    if isinstance(obj, np.ndarray):
+        return False
+    try:
+        return hasattr(obj, "__cuda_array_interface__")
+    except Exception:  # it has one, which raised (torch: a dtype it cannot export): say why
+        return True
 
+
+def _torch_bfloat16(obj: Any) -> bool:
+    return str(getattr(obj, "dtype", "")) == "torch.bfloat16"
+
+
+def _declared_dtype(out: Any, typestr: Any, name: str) -> np.dtype | None:
+    """The element type of a GPU array whose interface cannot name it (bfloat16): a
+    DeviceView's (over a 2-byte integer interface), or a torch bfloat16 tensor's ('<V2', as
+    recent PyTorch exports it). None for any other array: its type string says."""
+    if isinstance(out, DeviceView):
+        try:
+            base = np.dtype(typestr)
+        except TypeError:
+            raise TypeError(f"{name}: unsupported GPU dtype {typestr!r}") from None
+        if out.dtype != BFLOAT16 or base.kind not in "iu" or base.itemsize != 2:
+            raise TypeError(
+                f"{name}: a DeviceView declares bfloat16 over a 2-byte integer "
+                f"interface, got {dtype_name(out.dtype)} over {typestr!r}"
+            )
+        if not base.isnative:
+            raise ValueError(f"{name} has non-native byte order ({base.str})")
+        return BFLOAT16
+    if typestr == "<V2" and _torch_bfloat16(out):
+        return BFLOAT16
+    return None
 
 
 def as_device_array(out: Any, name: str = "out", *, raw: bool = False) -> DeviceArray:
@@ -135,22 +188,40 @@ def as_device_array(out: Any, name: str = "out", *, raw: bool = False) -> Device
         typestr = cai["typestr"]
         ptr, readonly = cai["data"]
     except Exception as exc:
-        raise TypeError(f"{name}: a malformed __cuda_array_interface__ on "
-                        f"{type(out).__name__}: {exc}") from exc
-    try:
-        dt = np.dtype(typestr)
-    except TypeError:
-        raise TypeError(f"{name}: unsupported GPU dtype {typestr!r}") from None
+        hint = ""
+        if _torch_bfloat16(out):
+            hint = (
+                "; this PyTorch exports no bfloat16 through __cuda_array_interface__: fill "
+                "the tensor with fastinit.torch's functions (fastinit.torch.normal_, ...), "
+                "which write bfloat16 on the GPU"
+            )
+        raise TypeError(
+            f"{name}: a malformed __cuda_array_interface__ on {type(out).__name__}: {exc}{hint}"
+        ) from exc
+    dt = _declared_dtype(out, typestr, name)
+    if dt is None:
+        try:
+            dt = np.dtype(typestr)
+        except TypeError:
+            raise TypeError(f"{name}: unsupported GPU dtype {typestr!r}") from None
     if raw:
         if dt.kind != "u" or dt.itemsize != 4:
             raise TypeError(f"{name} must have dtype uint32 for raw words, got {dt.name}")
     elif dt.newbyteorder("=") not in _GPU_FLOATS:
-        raise TypeError(f"{name} must have a floating dtype (float32, float64 or float16 on a "
-                        f"GPU array), got {dtype_name(dt)}")
+        raise TypeError(
+            f"{name} must have a floating dtype (float32, float64, float16, or "
+            f"bfloat16 through fastinit.torch, on a GPU array), got "
+            f"{dtype_name(dt)}"
+        )
     if not dt.isnative:
         raise ValueError(f"{name} has non-native byte order ({dt.str})")
     if readonly:
         raise ValueError(f"{name} is read-only")
+    if len(shape) > _GPU_MAX_DIMS:
+        raise ValueError(
+            f"{name} has {len(shape)} dimensions; fastinit fills GPU arrays of at "
+            f"most {_GPU_MAX_DIMS}"
+        )
     strides_raw = cai.get("strides")
     if strides_raw is None:
         strides_list, step = [], dt.itemsize
@@ -168,8 +239,10 @@ def as_device_array(out: Any, name: str = "out", *, raw: bool = False) -> Device
             raise ValueError(f"{name} is not aligned to its itemsize ({dt.itemsize} bytes)")
         for dim, (n, s) in enumerate(zip(shape, strides)):
             if n > 1 and s == 0:
-                raise ValueError(f"{name} is a broadcast view (stride 0 in dimension {dim}): "
-                                 f"its elements share memory, so it cannot be filled")
+                raise ValueError(
+                    f"{name} is a broadcast view (stride 0 in dimension {dim}): "
+                    f"its elements share memory, so it cannot be filled"
+                )
         check_no_overlap(shape, strides, dt.itemsize, name)
     stream = cai.get("stream")
     if stream is None:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .. import schemes as S
+from .._backends.cuda import DeviceView
 from .._random.fans import calculate_gain as _fi_calculate_gain
 from .._random.fans import compute_fans
 from .._random.generator import Generator
@@ -22,9 +23,22 @@ from . import distributed
 GeneratorLike = Union[int, Generator, "torch.Generator", None]
 
 #: The functions :func:`patch` replaces in ``torch.nn.init`` (calculate_gain is pure and left).
-_PATCHED = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
-            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-            "kaiming_normal_", "orthogonal_", "sparse_")
+_PATCHED = (
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "dirac_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "orthogonal_",
+    "sparse_",
+)
 
 
 def _copy_function(f: Any) -> Any:
@@ -50,9 +64,10 @@ _patch_seed: list = []
 
 
 class UnsupportedTensorError(TypeError):
-    """A tensor fastinit cannot fill: an integer or boolean dtype, CUDA bfloat16, or a device
-    other than CPU and CUDA. Raised by this module's functions outside :func:`patch`; inside
-    it, such tensors are filled by torch's own function instead."""
+    """A tensor fastinit cannot fill: an integer or boolean dtype, a CUDA bfloat16 tensor for
+    eye_, dirac_, orthogonal_ or sparse_, or a device other than CPU and CUDA. Raised by this
+    module's functions outside :func:`patch`; inside it, such tensors are filled by torch's own
+    function instead."""
 
 
 # ---- tensors and generators --------------------------------------------------------------------
@@ -64,9 +79,14 @@ def _bfloat16() -> Any:
     return ml_dtypes.bfloat16
 
 
+#: The functions whose CUDA fills index the tensor with CuPy (no bfloat16 there).
+_CUPY_INDEXED = ("eye_", "dirac_", "orthogonal_", "sparse_")
+
+
 def _target(tensor: Any, name: str) -> Any:
     """What fastinit's schemes fill for `tensor`: a NumPy view of its memory (CPU) or the
-    detached tensor itself (CUDA, through ``__cuda_array_interface__``)."""
+    detached tensor itself (CUDA, through ``__cuda_array_interface__``; bfloat16 through a
+    DeviceView of its int16 view)."""
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"{name}: tensor must be a torch.Tensor, got {type(tensor).__name__}")
     t = tensor.detach()
@@ -77,19 +97,27 @@ def _target(tensor: Any, name: str) -> Any:
         if t.dtype == torch.bfloat16:
             # NumPy has no bfloat16: view the same bytes as int16, then as ml_dtypes.bfloat16.
             return t.view(torch.int16).numpy().view(_bfloat16())
-        raise UnsupportedTensorError(f"{name}: fastinit fills float32, float64, float16 and bfloat16 "
-                           f"tensors, got {t.dtype}")
+        raise UnsupportedTensorError(
+            f"{name}: fastinit fills float32, float64, float16 and bfloat16 tensors, got {t.dtype}"
+        )
     if dev == "cuda":
         if t.dtype == torch.bfloat16:
-            raise UnsupportedTensorError(f"{name}: CUDA bfloat16 tensors cannot be filled by fastinit: "
-                               "torch does not export bfloat16 through "
-                               "__cuda_array_interface__; fill a float32 tensor and convert, "
-                               "or use torch.nn.init")
+            if name in _CUPY_INDEXED:
+                raise UnsupportedTensorError(
+                    f"{name}: fastinit writes CUDA bfloat16 tensors with its stream kernels "
+                    f"only; {name} indexes the tensor with CuPy, which has no bfloat16"
+                )
+            # The interface has no bfloat16 type string (or none in this torch): the kernels
+            # write bfloat16 into the memory of an int16 view, told the type explicitly.
+            return DeviceView(t.view(torch.int16), _bfloat16())
         if t.dtype not in _FLOATS:
-            raise UnsupportedTensorError(f"{name}: fastinit fills float32, float64 and float16 CUDA "
-                               f"tensors, got {t.dtype}")
+            raise UnsupportedTensorError(
+                f"{name}: fastinit fills float32, float64 and float16 CUDA tensors, got {t.dtype}"
+            )
         return t
-    raise UnsupportedTensorError(f"{name}: fastinit fills CPU and CUDA tensors, got device {t.device}")
+    raise UnsupportedTensorError(
+        f"{name}: fastinit fills CPU and CUDA tensors, got device {t.device}"
+    )
 
 
 def _skip(tensor: Any) -> bool:
@@ -107,8 +135,9 @@ def seed_from_torch_generator(generator: torch.Generator) -> tuple[int, int]:
     successive calls with the same generator differ. The values are fastinit's stream, not
     the numbers torch itself would draw.
     """
-    draw = int(torch.randint(0, 2**32, (), generator=generator, dtype=torch.int64,
-                             device=generator.device))
+    draw = int(
+        torch.randint(0, 2**32, (), generator=generator, dtype=torch.int64, device=generator.device)
+    )
     return int(generator.initial_seed()) % 2**64, draw
 
 
@@ -158,22 +187,26 @@ def _routed(name: str, run: Any, tensor: Any, *args: Any, **kwargs: Any) -> Any:
 _DETERMINISTIC = ("constant_", "ones_", "zeros_", "eye_", "dirac_")
 
 
-_PLAIN_TORCH_FUNCTION = (torch.Tensor.__torch_function__.__func__,
-                         torch._C._disabled_torch_function_impl)
+_PLAIN_TORCH_FUNCTION = (
+    torch.Tensor.__torch_function__.__func__,
+    torch._C._disabled_torch_function_impl,
+)
 
 
 def _torch_function(tensor: Any) -> bool:
     """A tensor subclass that overrides torch functions (but a DTensor, which fastinit fills):
     torch's own. (Not a mode: patch()'s own mode is active inside the block.)"""
     f = getattr(type(tensor), "__torch_function__", None)
-    return (getattr(f, "__func__", f) not in _PLAIN_TORCH_FUNCTION
-            and not distributed.is_dtensor(tensor))
+    return getattr(f, "__func__", f) not in _PLAIN_TORCH_FUNCTION and not distributed.is_dtensor(
+        tensor
+    )
 
 
 def _fans(tensor: Any) -> tuple[int, int]:
     if tensor.dim() < 2:
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
-                         "2 dimensions")
+        raise ValueError(
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
+        )
     return compute_fans(tuple(tensor.shape))
 
 
@@ -191,38 +224,58 @@ def calculate_gain(nonlinearity: str, param: Union[int, float, None] = None) -> 
         raise ValueError(f"negative_slope {param} not a valid number") from None
 
 
-def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0,
-             generator: GeneratorLike = None) -> Any:
+def uniform_(tensor: Any, a: float = 0.0, b: float = 1.0, generator: GeneratorLike = None) -> Any:
     """U(a, b) in place, as :func:`torch.nn.init.uniform_`; `generator`: int, fastinit or
     torch Generator, or None (fastinit's global generator)."""
     if _skip(tensor):
         return tensor
     if _torch_function(tensor):
         return _fallback("uniform_", tensor, a, b, generator=generator)
-    return _routed("uniform_", lambda x, **kw: S.uniform(x, a, b, **kw),
-                   tensor, a, b, generator=generator)
+    return _routed(
+        "uniform_", lambda x, **kw: S.uniform(x, a, b, **kw), tensor, a, b, generator=generator
+    )
 
 
-def normal_(tensor: Any, mean: float = 0.0, std: float = 1.0,
-            generator: GeneratorLike = None) -> Any:
+def normal_(
+    tensor: Any, mean: float = 0.0, std: float = 1.0, generator: GeneratorLike = None
+) -> Any:
     """N(mean, std**2) in place, as :func:`torch.nn.init.normal_`."""
     if _skip(tensor):
         return tensor
     if _torch_function(tensor):
         return _fallback("normal_", tensor, mean, std, generator=generator)
-    return _routed("normal_", lambda x, **kw: S.normal(x, mean, std, **kw),
-                   tensor, mean, std, generator=generator)
+    return _routed(
+        "normal_",
+        lambda x, **kw: S.normal(x, mean, std, **kw),
+        tensor,
+        mean,
+        std,
+        generator=generator,
+    )
 
 
-def trunc_normal_(tensor: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0, generator: GeneratorLike = None) -> Any:
+def trunc_normal_(
+    tensor: Any,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: GeneratorLike = None,
+) -> Any:
     """N(mean, std**2) truncated to the absolute bounds [a, b], as
     :func:`torch.nn.init.trunc_normal_` (exact inverse CDF, no rejection)."""
     if _skip(tensor):
         return tensor
-    return _routed("trunc_normal_",
-                   lambda x, **kw: S.trunc_normal(x, mean, std, a, b, **kw),
-                   tensor, mean, std, a, b, generator=generator)
+    return _routed(
+        "trunc_normal_",
+        lambda x, **kw: S.trunc_normal(x, mean, std, a, b, **kw),
+        tensor,
+        mean,
+        std,
+        a,
+        b,
+        generator=generator,
+    )
 
 
 def constant_(tensor: Any, val: float) -> Any:
@@ -274,9 +327,13 @@ def xavier_uniform_(tensor: Any, gain: float = 1.0, generator: GeneratorLike = N
     _fans(tensor)
     if _skip(tensor) or tensor.numel() == 0:
         return tensor
-    return _routed("xavier_uniform_",
-                   lambda x, **kw: S.xavier_uniform(x, gain, **kw),
-                   tensor, gain, generator=generator)
+    return _routed(
+        "xavier_uniform_",
+        lambda x, **kw: S.xavier_uniform(x, gain, **kw),
+        tensor,
+        gain,
+        generator=generator,
+    )
 
 
 def xavier_normal_(tensor: Any, gain: float = 1.0, generator: GeneratorLike = None) -> Any:
@@ -285,13 +342,18 @@ def xavier_normal_(tensor: Any, gain: float = 1.0, generator: GeneratorLike = No
     _fans(tensor)
     if _skip(tensor) or tensor.numel() == 0:
         return tensor
-    return _routed("xavier_normal_",
-                   lambda x, **kw: S.xavier_normal(x, gain, **kw),
-                   tensor, gain, generator=generator)
+    return _routed(
+        "xavier_normal_",
+        lambda x, **kw: S.xavier_normal(x, gain, **kw),
+        tensor,
+        gain,
+        generator=generator,
+    )
 
 
-def _kaiming(name: str, fill: Any, tensor: Any, a: float, mode: str, nonlinearity: str,
-             generator: Any) -> Any:
+def _kaiming(
+    name: str, fill: Any, tensor: Any, a: float, mode: str, nonlinearity: str, generator: Any
+) -> Any:
     if _skip(tensor):
         return tensor
     if _torch_function(tensor):
@@ -300,26 +362,40 @@ def _kaiming(name: str, fill: Any, tensor: Any, a: float, mode: str, nonlinearit
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return tensor
     if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of "
-                         "['fan_in', 'fan_out']")
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
     _fans(tensor)
     calculate_gain(nonlinearity, a)  # torch's errors for a bad nonlinearity or slope
-    return _routed(name, lambda x, **kw: fill(x, a, mode, nonlinearity, **kw),
-                   tensor, a, mode, nonlinearity, generator=generator)
+    return _routed(
+        name,
+        lambda x, **kw: fill(x, a, mode, nonlinearity, **kw),
+        tensor,
+        a,
+        mode,
+        nonlinearity,
+        generator=generator,
+    )
 
 
-def kaiming_uniform_(tensor: Any, a: float = 0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu", generator: GeneratorLike = None) -> Any:
+def kaiming_uniform_(
+    tensor: Any,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: GeneratorLike = None,
+) -> Any:
     """U(-l, l), ``l = gain * sqrt(3 / fan)``, as :func:`torch.nn.init.kaiming_uniform_`."""
-    return _kaiming("kaiming_uniform_", S.kaiming_uniform, tensor, a, mode, nonlinearity,
-                    generator)
+    return _kaiming("kaiming_uniform_", S.kaiming_uniform, tensor, a, mode, nonlinearity, generator)
 
 
-def kaiming_normal_(tensor: Any, a: float = 0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu", generator: GeneratorLike = None) -> Any:
+def kaiming_normal_(
+    tensor: Any,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: GeneratorLike = None,
+) -> Any:
     """N(0, s**2), ``s = gain / sqrt(fan)``, as :func:`torch.nn.init.kaiming_normal_`."""
-    return _kaiming("kaiming_normal_", S.kaiming_normal, tensor, a, mode, nonlinearity,
-                    generator)
+    return _kaiming("kaiming_normal_", S.kaiming_normal, tensor, a, mode, nonlinearity, generator)
 
 
 def orthogonal_(tensor: Any, gain: float = 1, generator: GeneratorLike = None) -> Any:
@@ -329,17 +405,29 @@ def orthogonal_(tensor: Any, gain: float = 1, generator: GeneratorLike = None) -
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if _skip(tensor) or tensor.numel() == 0:
         return tensor
-    return _routed("orthogonal_", lambda x, **kw: S.orthogonal(x, gain, **kw),
-                   tensor, gain, generator=generator)
+    return _routed(
+        "orthogonal_",
+        lambda x, **kw: S.orthogonal(x, gain, **kw),
+        tensor,
+        gain,
+        generator=generator,
+    )
 
 
-def sparse_(tensor: Any, sparsity: float, std: float = 0.01,
-            generator: GeneratorLike = None) -> Any:
+def sparse_(
+    tensor: Any, sparsity: float, std: float = 0.01, generator: GeneratorLike = None
+) -> Any:
     """N(0, std**2) with ``ceil(sparsity * rows)`` zeros per column, as
     :func:`torch.nn.init.sparse_`."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     if _skip(tensor):
         return tensor
-    return _routed("sparse_", lambda x, **kw: S.sparse(x, sparsity, std, **kw),
-                   tensor, sparsity, std, generator=generator)
+    return _routed(
+        "sparse_",
+        lambda x, **kw: S.sparse(x, sparsity, std, **kw),
+        tensor,
+        sparsity,
+        std,
+        generator=generator,
+    )
