@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -94,18 +95,25 @@ def _torch_version() -> str | None:
 def pytest_report_header(config: pytest.Config) -> str:
     c = config.stash[_CONFIG]
     info = fastinit.info()
-    return (f"fastinit {info['version']} ({info['simd']}): size={c.size} elements, "
-            f"threads={c.threads}, rounds={c.rounds}, NumPy {np.__version__}, "
-            f"torch {_torch_version() or 'not installed'}")
+    return (
+        f"fastinit {info['version']} ({info['simd']}): size={c.size} elements, "
+        f"threads={c.threads}, rounds={c.rounds}, NumPy {np.__version__}, "
+        f"torch {_torch_version() or 'not installed'}"
+    )
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     # Saved with --benchmark-autosave / --benchmark-save, shown by --benchmark-compare.
     c = config.stash[_CONFIG]
-    machine_info["fastinit"] = {**fastinit.info(), "threads": c.threads, "size": c.size,
-                                "rounds": c.rounds, "numpy": np.__version__,
-                                "torch": _torch_version()}
+    machine_info["fastinit"] = {
+        **fastinit.info(),
+        "threads": c.threads,
+        "size": c.size,
+        "rounds": c.rounds,
+        "numpy": np.__version__,
+        "torch": _torch_version(),
+    }
 
 
 @pytest.fixture(scope="session")
@@ -139,15 +147,20 @@ def measure(benchmark: Any, bench_config: BenchConfig, pytestconfig: pytest.Conf
     FASTINIT_BENCH_ROUNDS rounds, one warm-up; ``pedantic=False``: pytest-benchmark's own
     calibration (for small arrays)."""
 
-    def run(fn: Callable[[], Any], *, library: str, elements: int, itemsize: int,
-            pedantic: bool = True) -> None:
+    def run(
+        fn: Callable[[], Any], *, library: str, elements: int, itemsize: int, pedantic: bool = True
+    ) -> None:
         if pedantic:
             benchmark.pedantic(fn, rounds=bench_config.rounds, iterations=1, warmup_rounds=1)
         else:
             benchmark(fn)
         info = benchmark.extra_info
-        info.update(library=library, elements=elements, bytes=elements * itemsize,
-                    threads=bench_config.threads)
+        info.update(
+            library=library,
+            elements=elements,
+            bytes=elements * itemsize,
+            threads=bench_config.threads,
+        )
         meta = benchmark.stats  # None under --benchmark-disable
         if meta is None:
             return
@@ -157,7 +170,8 @@ def measure(benchmark: Any, bench_config: BenchConfig, pytestconfig: pytest.Conf
                 info[f"gsamples_s{key}"] = round(elements / t / 1e9, 4)
                 info[f"gb_s{key}"] = round(elements * itemsize / t / 1e9, 3)
         pytestconfig.stash[_RESULTS].append(
-            Result(benchmark.group, library, median, elements, itemsize))
+            Result(benchmark.group, library, median, elements, itemsize)
+        )
 
     return run
 
@@ -175,21 +189,27 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     others = [lib for lib in libs if lib != "fastinit"]
     w = {lib: max(10, len(lib) + 2) for lib in libs}
     wx = {lib: max(10, len(lib) + 4) for lib in others}
-    head = f"{'group':<28}" + "".join(f"{lib:>{w[lib]}}" for lib in libs) + "".join(
-        f"{'x ' + lib:>{wx[lib]}}" for lib in others) + f"{'fastinit GB/s':>15}"
+    head = (
+        f"{'group':<28}"
+        + "".join(f"{lib:>{w[lib]}}" for lib in libs)
+        + "".join(f"{'x ' + lib:>{wx[lib]}}" for lib in others)
+        + f"{'fastinit GB/s':>15}"
+    )
     tw = terminalreporter
     tw.write_sep("-", "fastinit benchmarks: Gsamples/s from medians (higher is better)")
     tw.write_line(head)
     for group, row in groups.items():
         rate = {lib: r.elements / r.seconds / 1e9 for lib, r in row.items() if r.seconds > 0}
         line = f"{group:<28}" + "".join(
-            f"{rate[lib]:>{w[lib]}.3f}" if lib in rate else f"{'-':>{w[lib]}}" for lib in libs)
+            f"{rate[lib]:>{w[lib]}.3f}" if lib in rate else f"{'-':>{w[lib]}}" for lib in libs
+        )
         fi = rate.get("fastinit")
         for lib in others:
-            line += (f"{fi / rate[lib]:>{wx[lib]}.2f}" if fi and lib in rate
-                     else f"{'-':>{wx[lib]}}")
+            line += f"{fi / rate[lib]:>{wx[lib]}.2f}" if fi and lib in rate else f"{'-':>{wx[lib]}}"
         gb = f"{fi * row['fastinit'].itemsize:.1f}" if fi else "-"
         tw.write_line(line + f"{gb:>15}")
     c = config.stash[_CONFIG]
-    tw.write_line(f"'x lib': fastinit's rate over lib's. size={c.size}, threads={c.threads}, "
-                  f"{platform.machine()}")
+    tw.write_line(
+        f"'x lib': fastinit's rate over lib's. size={c.size}, threads={c.threads}, "
+        f"{platform.machine()}"
+    )

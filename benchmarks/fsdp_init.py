@@ -133,8 +133,9 @@ def main() -> None:
     for label, run in methods:
         model = build()
         n_params = sum(p.numel() for p in model.parameters())
-        shard_bytes = sum(p.to_local().numel() * 4 for p in model.parameters()
-                          if isinstance(p, DTensor))
+        shard_bytes = sum(
+            p.to_local().numel() * 4 for p in model.parameters() if isinstance(p, DTensor)
+        )
         gc.collect()
         dist.barrier()
         _peak_reset()
@@ -146,29 +147,48 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001 - reported in the table
             error = f"{type(exc).__name__}: {exc}"[:200]
         seconds = time.perf_counter() - t0
-        rows.append({"method": label, "seconds": seconds, "peak_rss": _peak(),
-                     "rss_growth": _peak() - base, "error": error})
+        rows.append(
+            {
+                "method": label,
+                "seconds": seconds,
+                "peak_rss": _peak(),
+                "rss_growth": _peak() - base,
+                "error": error,
+            }
+        )
         del model
         gc.collect()
         dist.barrier()
     everyone = [None] * world
     dist.all_gather_object(everyone, rows)
     if rank == 0:
-        print(f"{n_params / 1e9:.3f}B parameters (float32, {4 * n_params / 2**30:.2f} GiB), "
-              f"FSDP2 on {world} CPU ranks, {args.threads} thread(s) each; shard per rank "
-              f"{shard_bytes / 2**30:.2f} GiB")
-        print(f"{'method':24s} {'rank':>4s} {'seconds':>8s} {'RSS growth':>11s} "
-              f"{'peak RSS':>9s}")
+        print(
+            f"{n_params / 1e9:.3f}B parameters (float32, {4 * n_params / 2**30:.2f} GiB), "
+            f"FSDP2 on {world} CPU ranks, {args.threads} thread(s) each; shard per rank "
+            f"{shard_bytes / 2**30:.2f} GiB"
+        )
+        print(f"{'method':24s} {'rank':>4s} {'seconds':>8s} {'RSS growth':>11s} {'peak RSS':>9s}")
         for r, rank_rows in enumerate(everyone):
             for row in rank_rows:
                 note = f"  ({row['error']})" if row["error"] else ""
-                print(f"{row['method']:24s} {r:4d} {row['seconds']:8.2f} "
-                      f"{row['rss_growth'] / 2**30:9.2f} G {row['peak_rss'] / 2**30:7.2f} G"
-                      f"{note}")
+                print(
+                    f"{row['method']:24s} {r:4d} {row['seconds']:8.2f} "
+                    f"{row['rss_growth'] / 2**30:9.2f} G {row['peak_rss'] / 2**30:7.2f} G"
+                    f"{note}"
+                )
         if args.json:
             with open(args.json, "w") as fh:
-                json.dump({"parameters": n_params, "world": world, "threads": args.threads,
-                           "shard_bytes": shard_bytes, "ranks": everyone}, fh, indent=1)
+                json.dump(
+                    {
+                        "parameters": n_params,
+                        "world": world,
+                        "threads": args.threads,
+                        "shard_bytes": shard_bytes,
+                        "ranks": everyone,
+                    },
+                    fh,
+                    indent=1,
+                )
     dist.destroy_process_group()
 
 

@@ -30,8 +30,9 @@ SMALL = 4096
 
 
 def _has_numpy_peer(scheme: str, dtype: str) -> bool:
-    return dtype in NUMPY_DTYPES and _numpy_call(scheme, np.empty(1, resolve_dtype(dtype))) \
-        is not None
+    return (
+        dtype in NUMPY_DTYPES and _numpy_call(scheme, np.empty(1, resolve_dtype(dtype))) is not None
+    )
 
 
 def _fill_params() -> list:
@@ -39,8 +40,9 @@ def _fill_params() -> list:
     for scheme in DEFAULT_SCHEMES:
         for dtype in DTYPES:
             libs = ["fastinit"] + (["numpy"] if _has_numpy_peer(scheme, dtype) else []) + ["torch"]
-            params += [pytest.param(scheme, dtype, lib, id=f"{scheme}-{dtype}-{lib}")
-                       for lib in libs]
+            params += [
+                pytest.param(scheme, dtype, lib, id=f"{scheme}-{dtype}-{lib}") for lib in libs
+            ]
     return params
 
 
@@ -72,6 +74,7 @@ def test_small_uniform(benchmark, measure, dtype: str, lib: str) -> None:
     dt = np.dtype(dtype)
     buf = _touched((SMALL,), dt)
     if lib == "fastinit":
+
         def fn():
             return fastinit.uniform(buf, seed=0)
     else:
@@ -79,6 +82,7 @@ def test_small_uniform(benchmark, measure, dtype: str, lib: str) -> None:
 
         def fn():
             return rng.random(out=buf, dtype=dt)
+
     # Microseconds per call: let pytest-benchmark calibrate iterations instead of pedantic.
     measure(fn, library=lib, elements=SMALL, itemsize=dt.itemsize, pedantic=False)
 
@@ -88,6 +92,7 @@ def test_alloc_uniform(benchmark, measure, bench_config, lib: str) -> None:
     benchmark.group = "alloc-uniform-float32"
     n = bench_config.size
     if lib == "fastinit":
+
         def fn():
             return fastinit.uniform((n,), seed=0)
     elif lib == "numpy":
@@ -96,6 +101,8 @@ def test_alloc_uniform(benchmark, measure, bench_config, lib: str) -> None:
         def fn():
             return rng.random(n, dtype=np.float32)
     else:
+
         def fn():
             return fastinit.uniform(np.empty(n, np.float32), seed=0)
+
     measure(fn, library=lib, elements=n, itemsize=4)

@@ -61,8 +61,15 @@ class Block(nn.Module):
 class Llama(nn.Module):
     """The parameter layout of a Llama decoder (no forward needed to initialize it)."""
 
-    def __init__(self, vocab: int = 1000, dim: int = 96, layers: int = 3, heads: int = 6,
-                 kv_heads: int = 2, hidden: int = 250) -> None:
+    def __init__(
+        self,
+        vocab: int = 1000,
+        dim: int = 96,
+        layers: int = 3,
+        heads: int = 6,
+        kv_heads: int = 2,
+        hidden: int = 250,
+    ) -> None:
         super().__init__()
         self.tok_embeddings = nn.Embedding(vocab, dim)
         self.layers = nn.ModuleList(Block(dim, heads, kv_heads, hidden) for _ in range(layers))
@@ -75,24 +82,32 @@ class Llama(nn.Module):
         nn.init.normal_(self.tok_embeddings.weight)
         depth_std = 0.02 / math.sqrt(2 * len(self.layers))
         for block in self.layers:
-            for lin in (block.attention.wq, block.attention.wk, block.attention.wv,
-                        block.feed_forward.w1):
+            for lin in (
+                block.attention.wq,
+                block.attention.wk,
+                block.attention.wv,
+                block.feed_forward.w1,
+            ):
                 nn.init.trunc_normal_(lin.weight, mean=0.0, std=0.02)
             for lin in (block.attention.wo, block.feed_forward.w2, block.feed_forward.w3):
                 nn.init.trunc_normal_(lin.weight, mean=0.0, std=depth_std)
             for norm in (block.attention_norm, block.ffn_norm):
                 nn.init.ones_(norm.weight)
         nn.init.ones_(self.norm.weight)
-        cutoff = 3 * self.output.in_features ** -0.5
-        nn.init.trunc_normal_(self.output.weight, std=self.output.in_features ** -0.5,
-                              a=-cutoff, b=cutoff)
+        cutoff = 3 * self.output.in_features**-0.5
+        nn.init.trunc_normal_(
+            self.output.weight, std=self.output.in_features**-0.5, a=-cutoff, b=cutoff
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--own-init", action="store_true",
-                        help="the model's init_weights under fastinit.torch.patch(seed=...)")
+    parser.add_argument(
+        "--own-init",
+        action="store_true",
+        help="the model's init_weights under fastinit.torch.patch(seed=...)",
+    )
     args = parser.parse_args()
 
     dist.init_process_group("gloo")

@@ -23,9 +23,13 @@ _IMPORT_WARNINGS = list(_caught)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--backend", choices=("core", "numba"), default=None,
-                     help="fastinit backend for the whole run (default: the package's choice, "
-                          "FASTINIT_BACKEND or the core when it imports)")
+    parser.addoption(
+        "--backend",
+        choices=("core", "numba"),
+        default=None,
+        help="fastinit backend for the whole run (default: the package's choice, "
+        "FASTINIT_BACKEND or the core when it imports)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,8 +51,11 @@ def _require_integrations() -> None:
         except ImportError as exc:
             missing.append(f"{mod.strip()} ({exc})")
     if missing:
-        pytest.exit(f"FASTINIT_REQUIRE: cannot import {', '.join(missing)}; the tests of these "
-                    f"integrations would be skipped", returncode=3)
+        pytest.exit(
+            f"FASTINIT_REQUIRE: cannot import {', '.join(missing)}; the tests of these "
+            f"integrations would be skipped",
+            returncode=3,
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -77,8 +77,12 @@ def direct_fills(meshes: dict, world: int) -> None:
                         key = f"{mesh_name}/{placements}/{shape}/{dtype}/{name}"
                         try:
                             gen_dt, gen_ref = fastinit.Generator(11), fastinit.Generator(11)
-                            dt = distribute_tensor(torch.full(shape, float("nan"), dtype=dtype),
-                                                   mesh, placements, src_data_rank=None)
+                            dt = distribute_tensor(
+                                torch.full(shape, float("nan"), dtype=dtype),
+                                mesh,
+                                placements,
+                                src_data_rank=None,
+                            )
                             ref = torch.full(shape, float("nan"), dtype=dtype)
                             for gen_a, gen_b in ((7, 7), (gen_dt, gen_ref), (gen_dt, gen_ref)):
                                 out = call(dt, gen_a)
@@ -86,7 +90,8 @@ def direct_fills(meshes: dict, world: int) -> None:
                                 assert out is dt
                                 mine = dt.to_local()
                                 torch_local = distribute_tensor(
-                                    ref, mesh, placements, src_data_rank=None).to_local()
+                                    ref, mesh, placements, src_data_rank=None
+                                ).to_local()
                                 assert same(mine, torch_local), "local shard differs"
                                 if mesh.ndim == 1:  # (gloo's sequential all-gathers of
                                     # uneven 2-D shards can mismatch: torch's, not fastinit's)
@@ -141,8 +146,9 @@ def compare_model(key: str, sharded: nn.Module, plain: nn.Module, mesh_local: bo
         if isinstance(p, DTensor):
             if not same(p.full_tensor(), q.detach()):
                 bad.append(name)
-            torch_local = distribute_tensor(q.detach(), p.device_mesh, p.placements,
-                                            src_data_rank=None).to_local()
+            torch_local = distribute_tensor(
+                q.detach(), p.device_mesh, p.placements, src_data_rank=None
+            ).to_local()
             if not same(p.to_local(), torch_local):
                 bad.append(name + " (local)")
         elif not same(p.detach(), q.detach()):
@@ -152,8 +158,11 @@ def compare_model(key: str, sharded: nn.Module, plain: nn.Module, mesh_local: bo
 
 def models(world: int) -> None:
     from torch.distributed.fsdp import fully_shard
-    from torch.distributed.tensor.parallel import (ColwiseParallel, RowwiseParallel,
-                                                   parallelize_module)
+    from torch.distributed.tensor.parallel import (
+        ColwiseParallel,
+        RowwiseParallel,
+        parallelize_module,
+    )
 
     torch.manual_seed(0)
     plain = Tiny()
@@ -172,8 +181,10 @@ def models(world: int) -> None:
     compare_model("fsdp2", m, plain)
 
     # The meta flow: meta -> fully_shard -> to_empty -> init_module / the model's init_weights.
-    for label, init, ref in (("meta/init_module", lambda x: ft.init_module(x, seed=3), plain),
-                             ("meta/patch", None, plain_own)):
+    for label, init, ref in (
+        ("meta/init_module", lambda x: ft.init_module(x, seed=3), plain),
+        ("meta/patch", None, plain_own),
+    ):
         with torch.device("meta"):
             m = Tiny()
         for blk in m.layers:
@@ -199,16 +210,20 @@ def models(world: int) -> None:
         with torch.device("meta"):
             m = Tiny()
         for blk in m.layers:
-            parallelize_module(blk, mesh2["tp"], {"up": ColwiseParallel(),
-                                                  "down": RowwiseParallel()})
+            parallelize_module(
+                blk, mesh2["tp"], {"up": ColwiseParallel(), "down": RowwiseParallel()}
+            )
             fully_shard(blk, mesh=mesh2["dp"])
         fully_shard(m, mesh=mesh2["dp"])
         m.to_empty(device="cpu")
         placements = {str(p.placements) for p in m.parameters()}
         ft.init_module(m, seed=3)
         compare_model("fsdp2+tp", m, plain)
-        check("fsdp2+tp/strided", any("_StridedShard" in s or "_S(" in s for s in placements)
-              or f"no _StridedShard among {placements}")
+        check(
+            "fsdp2+tp/strided",
+            any("_StridedShard" in s or "_S(" in s for s in placements)
+            or f"no _StridedShard among {placements}",
+        )
 
 
 def _rss_peak() -> int:
@@ -228,17 +243,21 @@ def memory(world: int) -> None:
         w = nn.Parameter(torch.empty(rows, cols))
     dt = distribute_tensor(w, mesh, [Shard(0)], src_data_rank=None)
     local = torch.empty(dt.to_local().shape)  # untouched pages: the fill touches them first
-    dt = DTensor.from_local(local, mesh, [Shard(0)], run_check=False, shape=(rows, cols),
-                            stride=(cols, 1))
+    dt = DTensor.from_local(
+        local, mesh, [Shard(0)], run_check=False, shape=(rows, cols), stride=(cols, 1)
+    )
     with open("/proc/self/clear_refs", "w") as fh:  # reset the peak (VmHWM) to the current RSS
         fh.write("5")
     before = _rss_peak()
     ft.normal_(dt, generator=1)
     grown = _rss_peak() - before
     shard_bytes = local.numel() * 4
-    check("memory", grown <= shard_bytes + 24 * 2**20
-          or f"peak grew {grown / 2**20:.0f} MiB; shard {shard_bytes / 2**20:.0f} MiB, "
-             f"whole {full_bytes / 2**20:.0f} MiB")
+    check(
+        "memory",
+        grown <= shard_bytes + 24 * 2**20
+        or f"peak grew {grown / 2**20:.0f} MiB; shard {shard_bytes / 2**20:.0f} MiB, "
+        f"whole {full_bytes / 2**20:.0f} MiB",
+    )
 
 
 def main() -> None:
@@ -247,14 +266,26 @@ def main() -> None:
     world, rank = dist.get_world_size(), dist.get_rank()
     torch.set_num_threads(1)
     fastinit.set_num_threads(1)
-    meshes: dict = {"1d": (init_device_mesh("cpu", (world,)),
-                           [[Shard(0)], [Shard(1)], [Replicate()]])}
+    meshes: dict = {
+        "1d": (init_device_mesh("cpu", (world,)), [[Shard(0)], [Shard(1)], [Replicate()]])
+    }
     if world >= 2:
         m2 = init_device_mesh("cpu", (2, world // 2))
-        meshes["2d"] = (m2, [[Shard(0), Shard(1)], [Shard(0), Shard(0)], [Replicate(), Shard(1)],
-                             [_StridedShard(0, split_factor=world // 2), Shard(0)]])
-    for part in (lambda: memory(world), lambda: direct_fills(meshes, world),
-                 lambda: partial_is_refused(world), lambda: models(world)):
+        meshes["2d"] = (
+            m2,
+            [
+                [Shard(0), Shard(1)],
+                [Shard(0), Shard(0)],
+                [Replicate(), Shard(1)],
+                [_StridedShard(0, split_factor=world // 2), Shard(0)],
+            ],
+        )
+    for part in (
+        lambda: memory(world),
+        lambda: direct_fills(meshes, world),
+        lambda: partial_is_refused(world),
+        lambda: models(world),
+    ):
         try:
             part()
         except Exception:  # noqa: BLE001 - reported to the test

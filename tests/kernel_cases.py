@@ -6,14 +6,18 @@ from __future__ import annotations
 import numpy as np
 
 from fastinit._backends.codes import Scheme
-from fastinit._backends import dispatch as B
-from fastinit._random.plans import (inward_bounds, nearest_value, trunc_normal_constants,
-                              trunc_normal_params)
+from fastinit._random.plans import (
+    inward_bounds,
+    nearest_value,
+    trunc_normal_constants,
+    trunc_normal_params,
+)
 
 
 def _trunc(mean, std, a, b):
     def params(dt):
         return trunc_normal_params(trunc_normal_constants(mean, std, a, b, dt))
+
     return params
 
 

@@ -38,20 +38,44 @@ def _hex(a: np.ndarray) -> list[str]:
 def entries() -> list[dict]:
     out = []
     for seed, stream in [(0, 0), (2**40 + 7, 3)]:
-        out.append(dict(name=f"raw_seed{seed}_stream{stream}", scheme="random_raw", dtype="uint32",
-                        seed=seed, stream=stream, params={},
-                        bits=_hex(R.words(seed, stream, 0, N))))
+        out.append(
+            dict(
+                name=f"raw_seed{seed}_stream{stream}",
+                scheme="random_raw",
+                dtype="uint32",
+                seed=seed,
+                stream=stream,
+                params={},
+                bits=_hex(R.words(seed, stream, 0, N)),
+            )
+        )
     for dt in ("float32", "float64"):
         T = np.dtype(dt).type
         lo, hi = R.inward_bounds(0.0, 1.0, dt)
-        out.append(dict(name=f"uniform_{dt}", scheme="uniform", dtype=dt, seed=0, stream=0,
-                        params=dict(low=0.0, high=1.0),
-                        bits=_hex(R.uniform(N, lo, hi, T, seed=0))))
+        out.append(
+            dict(
+                name=f"uniform_{dt}",
+                scheme="uniform",
+                dtype=dt,
+                seed=0,
+                stream=0,
+                params=dict(low=0.0, high=1.0),
+                bits=_hex(R.uniform(N, lo, hi, T, seed=0)),
+            )
+        )
     for dt in ("float32", "float64"):
         T = np.dtype(dt).type
-        out.append(dict(name=f"normal_{dt}", scheme="normal", dtype=dt, seed=0, stream=0,
-                        params=dict(mean=0.0, std=1.0),
-                        bits=_hex(R.normal(N, 0.0, 1.0, T, seed=0))))
+        out.append(
+            dict(
+                name=f"normal_{dt}",
+                scheme="normal",
+                dtype=dt,
+                seed=0,
+                stream=0,
+                params=dict(mean=0.0, std=1.0),
+                bits=_hex(R.normal(N, 0.0, 1.0, T, seed=0)),
+            )
+        )
     for dt in ("float32", "float64"):
         T = np.dtype(dt).type
         # Section 7.1: the set-up is the library's pure-Python fastinit/_random/plans.py (shared by
@@ -59,9 +83,17 @@ def entries() -> list[dict]:
         c = R.library_setup(0.0, 1.0, -2.0, 2.0, T)
         if c is None:
             raise SystemExit("fastinit._random.plans is needed for the trunc_normal set-up")
-        out.append(dict(name=f"trunc_normal_{dt}", scheme="trunc_normal", dtype=dt, seed=0,
-                        stream=0, params=dict(mean=0.0, std=1.0, a=-2.0, b=2.0),
-                        bits=_hex(R.trunc_normal(N, c, T, seed=0))))
+        out.append(
+            dict(
+                name=f"trunc_normal_{dt}",
+                scheme="trunc_normal",
+                dtype=dt,
+                seed=0,
+                stream=0,
+                params=dict(mean=0.0, std=1.0, a=-2.0, b=2.0),
+                bits=_hex(R.trunc_normal(N, c, T, seed=0)),
+            )
+        )
     return out
 
 
@@ -71,10 +103,12 @@ def document() -> dict:
         stream_version=1,
         spec="docs/stream.md",
         generator="tests/make_golden.py (from tests/reference.py)",
-        note=("Element i of each vector is the value at C-order index i of a 1-D array of "
-              "length 64 filled by the scheme from stream (seed, stream): stream 0 is what an "
-              "int seed gives, stream k > 0 what Generator(seed, stream=k) hands out on its "
-              "first call. Floats are stored as hexadecimal IEEE bit patterns."),
+        note=(
+            "Element i of each vector is the value at C-order index i of a 1-D array of "
+            "length 64 filled by the scheme from stream (seed, stream): stream 0 is what an "
+            "int seed gives, stream k > 0 what Generator(seed, stream=k) hands out on its "
+            "first call. Floats are stored as hexadecimal IEEE bit patterns."
+        ),
         vectors=entries(),
     )
 

@@ -76,9 +76,7 @@ def rn(value, T) -> np.floating:
         if best is None:
             best = (err, cand)
             continue
-        if err < best[0] or (
-            err == best[0] and (int(np.array(cand).view(np.uint32)) & 1) == 0
-        ):
+        if err < best[0] or (err == best[0] and (int(np.array(cand).view(np.uint32)) & 1) == 0):
             best = (err, cand)
     return np.float32(best[1])
 
@@ -112,9 +110,13 @@ class _Consts:
         # log series: c_k = RN_T(2 / (2k + 1)), k = 1..n
         self.LOG_C = [c(Fraction(2, 2 * k + 1)) for k in range(1, self.n_log + 1)]
         # sin: S(z) = -1/3! + z*(1/5! + ...), highest term 1/sin_top!
-        self.SIN_C = [c(Fraction((-1) ** ((n - 1) // 2), _fact(n))) for n in range(3, self.sin_top + 1, 2)]
+        self.SIN_C = [
+            c(Fraction((-1) ** ((n - 1) // 2), _fact(n))) for n in range(3, self.sin_top + 1, 2)
+        ]
         # cos: K(z) = -1/2! + z*(1/4! + ...), highest term +-1/cos_top!
-        self.COS_C = [c(Fraction((-1) ** (n // 2), _fact(n))) for n in range(2, self.cos_top + 1, 2)]
+        self.COS_C = [
+            c(Fraction((-1) ** (n // 2), _fact(n))) for n in range(2, self.cos_top + 1, 2)
+        ]
         # AS 241 (Wichura 1988) published coefficients, lowest degree first.
         if T is np.float32:  # PPND7
             A = ["3.3871327179E+00", "5.0434271938E+01", "1.5929113202E+02", "5.9109374720E+01"]
@@ -124,30 +126,63 @@ class _Consts:
             E = ["6.6579051150E+00", "3.0812263860E+00", "4.2868294337E-01", "1.7337203997E-02"]
             F = ["2.4197894225E-01", "1.2258202635E-02"]
         else:  # PPND16
-            A = ["3.3871328727963666080E0", "1.3314166789178437745E+2",
-                 "1.9715909503065514427E+3", "1.3731693765509461125E+4",
-                 "4.5921953931549871457E+4", "6.7265770927008700853E+4",
-                 "3.3430575583588128105E+4", "2.5090809287301226727E+3"]
-            B = ["4.2313330701600911252E+1", "6.8718700749205790830E+2",
-                 "5.3941960214247511077E+3", "2.1213794301586595867E+4",
-                 "3.9307895800092710610E+4", "2.8729085735721942674E+4",
-                 "5.2264952788528545610E+3"]
-            C = ["1.42343711074968357734E0", "4.63033784615654529590E0",
-                 "5.76949722146069140550E0", "3.64784832476320460504E0",
-                 "1.27045825245236838258E0", "2.41780725177450611770E-1",
-                 "2.27238449892691845833E-2", "7.74545014278341407640E-4"]
-            D = ["2.05319162663775882187E0", "1.67638483018380384940E0",
-                 "6.89767334985100004550E-1", "1.48103976427480074590E-1",
-                 "1.51986665636164571966E-2", "5.47593808499534494600E-4",
-                 "1.05075007164441684324E-9"]
-            E = ["6.65790464350110377720E0", "5.46378491116411436990E0",
-                 "1.78482653991729133580E0", "2.96560571828504891230E-1",
-                 "2.65321895265761230930E-2", "1.24266094738807843860E-3",
-                 "2.71155556874348757815E-5", "2.01033439929228813265E-7"]
-            F = ["5.99832206555887937690E-1", "1.36929880922735805310E-1",
-                 "1.48753612908506148525E-2", "7.86869131145613259100E-4",
-                 "1.84631831751005468180E-5", "1.42151175831644588870E-7",
-                 "2.04426310338993978564E-15"]
+            A = [
+                "3.3871328727963666080E0",
+                "1.3314166789178437745E+2",
+                "1.9715909503065514427E+3",
+                "1.3731693765509461125E+4",
+                "4.5921953931549871457E+4",
+                "6.7265770927008700853E+4",
+                "3.3430575583588128105E+4",
+                "2.5090809287301226727E+3",
+            ]
+            B = [
+                "4.2313330701600911252E+1",
+                "6.8718700749205790830E+2",
+                "5.3941960214247511077E+3",
+                "2.1213794301586595867E+4",
+                "3.9307895800092710610E+4",
+                "2.8729085735721942674E+4",
+                "5.2264952788528545610E+3",
+            ]
+            C = [
+                "1.42343711074968357734E0",
+                "4.63033784615654529590E0",
+                "5.76949722146069140550E0",
+                "3.64784832476320460504E0",
+                "1.27045825245236838258E0",
+                "2.41780725177450611770E-1",
+                "2.27238449892691845833E-2",
+                "7.74545014278341407640E-4",
+            ]
+            D = [
+                "2.05319162663775882187E0",
+                "1.67638483018380384940E0",
+                "6.89767334985100004550E-1",
+                "1.48103976427480074590E-1",
+                "1.51986665636164571966E-2",
+                "5.47593808499534494600E-4",
+                "1.05075007164441684324E-9",
+            ]
+            E = [
+                "6.65790464350110377720E0",
+                "5.46378491116411436990E0",
+                "1.78482653991729133580E0",
+                "2.96560571828504891230E-1",
+                "2.65321895265761230930E-2",
+                "1.24266094738807843860E-3",
+                "2.71155556874348757815E-5",
+                "2.01033439929228813265E-7",
+            ]
+            F = [
+                "5.99832206555887937690E-1",
+                "1.36929880922735805310E-1",
+                "1.48753612908506148525E-2",
+                "7.86869131145613259100E-4",
+                "1.84631831751005468180E-5",
+                "1.42151175831644588870E-7",
+                "2.04426310338993978564E-15",
+            ]
         self.AS_A, self.AS_B = [c(v) for v in A], [c(v) for v in B]
         self.AS_C, self.AS_D = [c(v) for v in C], [c(v) for v in D]
         self.AS_E, self.AS_F = [c(v) for v in E], [c(v) for v in F]
@@ -251,10 +286,12 @@ def words(seed: int, stream: int = 0, start: int = 0, count: int = 0, extra: int
     ctr[:, 3] = np.uint32(extra)
     out = philox4x32_10(ctr, _key(seed)).reshape(-1)
     off = start - 4 * j0
-    return out[off:off + count].copy()
+    return out[off : off + count].copy()
 
 
-def words64(seed: int, stream: int = 0, start: int = 0, count: int = 0, extra: int = 0) -> np.ndarray:
+def words64(
+    seed: int, stream: int = 0, start: int = 0, count: int = 0, extra: int = 0
+) -> np.ndarray:
     """``w64(i)`` for ``i`` in ``[start, start + count)``: ``word(2i) | word(2i+1) << 32``."""
     w = words(seed, stream, 2 * int(start), 2 * int(count), extra).astype(np.uint64)
     return w[0::2] | (w[1::2] << _U64(32))
@@ -508,13 +545,19 @@ def normal(n: int, mean, std, dtype, seed: int, stream: int = 0, start: int = 0)
         w1, w2 = w[0::2], w[1::2]
         u1 = (_to_T(w1 >> np.uint32(1), T) + k.HALF) * rn(Fraction(1, 2**31), T)
         q = (w2 >> np.uint32(30)).astype(np.int64)
-        f = _to_T((w2 >> np.uint32(6)) & np.uint32(0xFFFFFF), T) * rn(Fraction(1, 2**24), T) - k.HALF
+        f = (
+            _to_T((w2 >> np.uint32(6)) & np.uint32(0xFFFFFF), T) * rn(Fraction(1, 2**24), T)
+            - k.HALF
+        )
     else:
         w = words64(seed, stream, 2 * k0, 2 * npairs)
         a, b = w[0::2], w[1::2]
         u1 = (_to_T(a >> np.uint64(11), T) + k.HALF) * rn(Fraction(1, 2**53), T)
         q = (b >> np.uint64(62)).astype(np.int64)
-        f = _to_T((b >> np.uint64(9)) & np.uint64(2**53 - 1), T) * rn(Fraction(1, 2**53), T) - k.HALF
+        f = (
+            _to_T((b >> np.uint64(9)) & np.uint64(2**53 - 1), T) * rn(Fraction(1, 2**53), T)
+            - k.HALF
+        )
     r = np.sqrt(k.MINUS_TWO * log(u1))
     phi = f * k.PI_2
     s, c = sincos(phi)
@@ -526,7 +569,7 @@ def normal(n: int, mean, std, dtype, seed: int, stream: int = 0, start: int = 0)
     out = np.empty(2 * npairs, T)
     out[0::2], out[1::2] = x0, x1
     off = start - 2 * k0
-    return to_output(out[off:off + n], dtype)
+    return to_output(out[off : off + n], dtype)
 
 
 # --------------------------------------------------------------------------------------
@@ -594,14 +637,34 @@ def trunc_normal_setup(mean, std, a, b, dtype) -> dict:
         else:
             base = 0.5 * float(erf(xarg / math.sqrt(2.0))) if xarg != 0 else 0.0
             base, centre, th, rep = base, 0.0, -math.inf, "q"
-        rows.append(dict(BASE=base, DD=d * delta, TH=th, CENTRE=centre, LD=log_delta,
-                         TAU=tau, DIR=float(d), SGN=float(g), rep=rep))
+        rows.append(
+            dict(
+                BASE=base,
+                DD=d * delta,
+                TH=th,
+                CENTRE=centre,
+                LD=log_delta,
+                TAU=tau,
+                DIR=float(d),
+                SGN=float(g),
+                rep=rep,
+            )
+        )
     lo, hi = inward_bounds(a, b, dtype)
     f64 = dict(branches=rows, ALPHA=alpha, BETA=beta, MEAN=mean, STD=std)
     rnd = lambda v: rn(Fraction(v), T) if math.isfinite(v) else T(v)  # noqa: E731
     branches = [{key: rnd(val) for key, val in row.items() if key != "rep"} for row in rows]
-    return dict(branches=branches, ALPHA=rnd(alpha), BETA=rnd(beta), MEAN=rnd(mean),
-                STD=rnd(std), LO=T(lo), HI=T(hi), T=T, f64=f64)
+    return dict(
+        branches=branches,
+        ALPHA=rnd(alpha),
+        BETA=rnd(beta),
+        MEAN=rnd(mean),
+        STD=rnd(std),
+        LO=T(lo),
+        HI=T(hi),
+        T=T,
+        f64=f64,
+    )
 
 
 _BRANCH_KEYS = ("BASE", "DD", "TH", "CENTRE", "LD", "TAU", "DIR", "SGN")
@@ -630,11 +693,15 @@ def library_setup(mean, std, a, b, dtype):
         from fastinit._random import plans as _params
     except ImportError:
         return None
-    d = _params.trunc_normal_constants(float(mean), float(std), float(a), float(b), _out_dtype(dtype))
+    d = _params.trunc_normal_constants(
+        float(mean), float(std), float(a), float(b), _out_dtype(dtype)
+    )
     return from_library_consts(d, dtype)
 
 
-def trunc_normal(n: int, consts_: dict, dtype, seed: int, stream: int = 0, start: int = 0) -> np.ndarray:
+def trunc_normal(
+    n: int, consts_: dict, dtype, seed: int, stream: int = 0, start: int = 0
+) -> np.ndarray:
     """Elements ``[start, start + n)`` of the truncated normal (section 7.2), given the
     per-branch constants ``consts_`` in the layout of :func:`trunc_normal_setup`."""
     T = compute_type(dtype)
@@ -645,7 +712,9 @@ def trunc_normal(n: int, consts_: dict, dtype, seed: int, stream: int = 0, start
         up = (_to_T(w & np.uint32(0x7FFFFFFF), T) + k.HALF) * rn(Fraction(1, 2**32), T)
     else:
         sbit = (w >> np.uint64(63)).astype(bool)
-        up = (_to_T((w & np.uint64(2**63 - 1)) >> np.uint64(10), T) + k.HALF) * rn(Fraction(1, 2**54), T)
+        up = (_to_T((w & np.uint64(2**63 - 1)) >> np.uint64(10), T) + k.HALF) * rn(
+            Fraction(1, 2**54), T
+        )
     br = consts_["branches"]
     c = {key: np.where(sbit, T(br[1][key]), T(br[0][key])).astype(T) for key in _BRANCH_KEYS}
     v = c["BASE"] + up * c["DD"]

@@ -118,8 +118,10 @@ def ks_distance(xs: np.ndarray, model: RoundedModel) -> float:
     values = xs[first]
     ecdf_before = first / n
     ecdf_after = np.append(first[1:], n) / n
-    return max(float(np.max(np.abs(ecdf_after - model.at_most(values)))),
-               float(np.max(np.abs(ecdf_before - model.below(values)))))
+    return max(
+        float(np.max(np.abs(ecdf_after - model.at_most(values)))),
+        float(np.max(np.abs(ecdf_before - model.below(values)))),
+    )
 
 
 def ks_pvalue(xs: np.ndarray, model: RoundedModel) -> float:

@@ -21,15 +21,40 @@ import fastinit
 
 EXPECTED_PUBLIC = {
     # schemes
-    "zeros", "ones", "constant", "uniform", "normal", "trunc_normal",
-    "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
-    "lecun_uniform", "lecun_normal", "variance_scaling", "orthogonal", "sparse", "eye", "dirac",
+    "zeros",
+    "ones",
+    "constant",
+    "uniform",
+    "normal",
+    "trunc_normal",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "variance_scaling",
+    "orthogonal",
+    "sparse",
+    "eye",
+    "dirac",
     "random_raw",
     # aliases
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
     # helpers, seeding, threads, backend
-    "compute_fans", "calculate_gain", "Generator", "manual_seed", "default_generator",
-    "set_num_threads", "get_num_threads", "set_backend", "info", "__version__",
+    "compute_fans",
+    "calculate_gain",
+    "Generator",
+    "manual_seed",
+    "default_generator",
+    "set_num_threads",
+    "get_num_threads",
+    "set_backend",
+    "info",
+    "__version__",
     # checkpoints (fastinit/checkpoint/)
     "init_checkpoint",
 }
@@ -77,8 +102,10 @@ def test_no_public_object_left_out_of_all():
     for name, obj in vars(fastinit).items():
         if name.startswith("_") or isinstance(obj, types.ModuleType):
             continue
-        if getattr(obj, "__module__", "").split(".")[0] == "fastinit" and name not in \
-                fastinit.__all__:
+        if (
+            getattr(obj, "__module__", "").split(".")[0] == "fastinit"
+            and name not in fastinit.__all__
+        ):
             missing.append(name)
     assert not missing, f"public but not in __all__: {missing}"
 
@@ -120,8 +147,11 @@ def _sections(doc: str) -> dict[str, str]:
     while i < len(lines):
         line = lines[i]
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if line.strip() and re.fullmatch(r"-{3,}", nxt.strip()) and \
-                len(nxt.strip()) == len(line.strip()):
+        if (
+            line.strip()
+            and re.fullmatch(r"-{3,}", nxt.strip())
+            and len(nxt.strip()) == len(line.strip())
+        ):
             if current is not None:
                 out[current] = "\n".join(buf)
             current, buf = line.strip(), []
@@ -144,8 +174,9 @@ def _parameters(obj) -> list[str]:
 
 def _references_other_public_function(doc: str, name: str) -> bool:
     refs = re.findall(r":(?:func|class|meth):`~?(?:fastinit\.)?([A-Za-z_][\w.]*)`", doc)
-    return any(r in fastinit.__all__ and getattr(fastinit, r) is not getattr(fastinit, name)
-               for r in refs)
+    return any(
+        r in fastinit.__all__ and getattr(fastinit, r) is not getattr(fastinit, name) for r in refs
+    )
 
 
 @pytest.mark.parametrize("name", PUBLIC_CALLABLES)
@@ -162,7 +193,8 @@ def test_docstring_is_numpy_style(name):
     if params:
         assert "Parameters" in sections or _references_other_public_function(doc, name), (
             f"{name}({', '.join(params)}): no Parameters section and no :func: reference to "
-            f"another fastinit function that documents them")
+            f"another fastinit function that documents them"
+        )
     if "Parameters" in sections:
         text = sections["Parameters"]
         documented = set()
@@ -171,8 +203,7 @@ def test_docstring_is_numpy_style(name):
             if m and not line.startswith(" "):
                 documented.update(p.strip() for p in m.group(1).split(","))
         undocumented = [p for p in params if p not in documented]
-        assert not undocumented, f"{name}: parameters not in the Parameters section: " \
-                                 f"{undocumented}"
+        assert not undocumented, f"{name}: parameters not in the Parameters section: {undocumented}"
 
 
 # ---- doctests ----------------------------------------------------------------------------------
@@ -211,21 +242,36 @@ def test_public_docstring_examples_pass(test, restore_global_state):
     if runner.failures:
         # rerun to show the diff
         msgs: list[str] = []
-        doctest.DocTestRunner(optionflags=doctest.ELLIPSIS |
-                              doctest.NORMALIZE_WHITESPACE).run(test, out=msgs.append)
+        doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE).run(
+            test, out=msgs.append
+        )
         pytest.fail("".join(msgs))
 
 
-@pytest.mark.parametrize("module", ["fastinit", "fastinit.schemes.basic",
-                                    "fastinit.schemes.fan_based", "fastinit.schemes.structured",
-                                    "fastinit._random.fans", "fastinit._random.generator",
-                                    "fastinit._backends.dispatch", "fastinit._input.arrays",
-                                    "fastinit._input.values", "fastinit._input.dtypes",
-                                    "fastinit._random.plans"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "fastinit",
+        "fastinit.schemes.basic",
+        "fastinit.schemes.fan_based",
+        "fastinit.schemes.structured",
+        "fastinit._random.fans",
+        "fastinit._random.generator",
+        "fastinit._backends.dispatch",
+        "fastinit._input.arrays",
+        "fastinit._input.values",
+        "fastinit._input.dtypes",
+        "fastinit._random.plans",
+    ],
+)
 def test_module_doctests_pass(module, restore_global_state):
     mod = importlib.import_module(module)
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
-                             verbose=False, report=False)
+    result = doctest.testmod(
+        mod,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        verbose=False,
+        report=False,
+    )
     assert result.failed == 0, f"{module}: {result.failed} of {result.attempted} examples failed"
 
 
@@ -252,8 +298,7 @@ def test_public_functions_are_annotated():
 def test_info_keys_and_types():
     info = fastinit.info()
     assert isinstance(info, dict)
-    expected = {"version": str, "backend": str, "simd": str, "threads": int,
-                "stream_format": str}
+    expected = {"version": str, "backend": str, "simd": str, "threads": int, "stream_format": str}
     assert set(info) == set(expected)
     for key, typ in expected.items():
         assert type(info[key]) is typ, f"info()[{key!r}] is {type(info[key]).__name__}"
@@ -280,19 +325,23 @@ def threads_restored():
     fastinit.set_num_threads(saved)
 
 
-@pytest.mark.parametrize("n, exc, match", [
-    (0, ValueError, r"\bn must be in \[1, 1024\], got 0"),
-    (-1, ValueError, r"\bn must be in \[1, 1024\], got -1"),
-    (np.int64(0), ValueError, r"\bn must be in \[1, 1024\]"),
-    (1025, ValueError, r"\bn must be in \[1, 1024\], got 1025"),
-    (2**40, ValueError, r"\bn must be in \[1, 1024\], got 1099511627776"),
-    (1.5, TypeError, r"\bn must be an int, got float"),
-    (2.0, TypeError, r"\bn must be an int, got float"),
-    (True, TypeError, r"\bn must be an int, got bool"),
-    (False, TypeError, r"\bn must be an int, got bool"),
-    ("2", TypeError, r"\bn must be an int, got str"),
-    (None, TypeError, r"\bn must be an int, got NoneType"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "n, exc, match",
+    [
+        (0, ValueError, r"\bn must be in \[1, 1024\], got 0"),
+        (-1, ValueError, r"\bn must be in \[1, 1024\], got -1"),
+        (np.int64(0), ValueError, r"\bn must be in \[1, 1024\]"),
+        (1025, ValueError, r"\bn must be in \[1, 1024\], got 1025"),
+        (2**40, ValueError, r"\bn must be in \[1, 1024\], got 1099511627776"),
+        (1.5, TypeError, r"\bn must be an int, got float"),
+        (2.0, TypeError, r"\bn must be an int, got float"),
+        (True, TypeError, r"\bn must be an int, got bool"),
+        (False, TypeError, r"\bn must be an int, got bool"),
+        ("2", TypeError, r"\bn must be an int, got str"),
+        (None, TypeError, r"\bn must be an int, got NoneType"),
+    ],
+    ids=repr,
+)
 def test_set_num_threads_errors(n, exc, match, threads_restored):
     fastinit.set_num_threads(3)
     with pytest.raises(exc, match=match):
@@ -340,8 +389,11 @@ def test_compute_fans_default_is_pytorch_layout(shape):
 @pytest.mark.parametrize("shape", FAN_SHAPES, ids=str)
 def test_compute_fans_keras_layout(shape):
     keras_shape = tuple(reversed(shape[2:])) + (shape[1], shape[0])
-    assert fastinit.compute_fans(keras_shape, in_axis=-2, out_axis=-1) == \
-        _keras_layout_fans(keras_shape) == _torch_layout_fans(shape)
+    assert (
+        fastinit.compute_fans(keras_shape, in_axis=-2, out_axis=-1)
+        == _keras_layout_fans(keras_shape)
+        == _torch_layout_fans(shape)
+    )
 
 
 @pytest.mark.parametrize("shape", [(256, 128), (64, 32, 3, 3)], ids=str)
@@ -357,8 +409,20 @@ def test_fan_schemes_use_the_layout_axes(shape):
 
 # ---- gains and the Xavier / Kaiming formulas ---------------------------------------------------
 
-NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                  "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
+NONLINEARITIES = [
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "selu",
+]
 LEAKY_PARAMS = [None, 0, 0.0, 0.01, 0.2, 1, 3, -0.5, 1e-3, 100.0]
 
 
@@ -369,7 +433,7 @@ def _expected_gain(nl, param=None):
         return math.sqrt(2.0)
     if nl == "leaky_relu":
         slope = 0.01 if param is None else param
-        return math.sqrt(2.0 / (1 + slope ** 2))
+        return math.sqrt(2.0 / (1 + slope**2))
     if nl == "selu":
         return 3.0 / 4
     return 1.0

@@ -15,20 +15,38 @@ from fastinit.cli import bench as _bench
 
 
 def _run(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fastinit", "bench", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "fastinit", "bench", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_bench_json_and_table(tmp_path) -> None:
     out = tmp_path / "b.json"
-    r = _run("--size", "2**12", "--schemes", "constant,uniform,trunc_normal", "--dtype",
-             "float32,bfloat16", "--no-peers", "--repeat", "2", "--json", str(out), cwd=tmp_path)
+    r = _run(
+        "--size",
+        "2**12",
+        "--schemes",
+        "constant,uniform,trunc_normal",
+        "--dtype",
+        "float32,bfloat16",
+        "--no-peers",
+        "--repeat",
+        "2",
+        "--json",
+        str(out),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     d = json.loads(out.read_text())
     assert d["info"]["stream_format"] == "philox4x32-10/v1"
     got = {(row["scheme"], row["dtype"]) for row in d["rows"]}
-    assert got == {(s, t) for s in ("constant", "uniform", "trunc_normal")
-                   for t in ("float32", "bfloat16")}
+    assert got == {
+        (s, t) for s in ("constant", "uniform", "trunc_normal") for t in ("float32", "bfloat16")
+    }
     for row in d["rows"]:
         assert row["size"] == 4096
         assert row["seconds"]["fastinit"] > 0
@@ -44,8 +62,17 @@ def test_bench_json_and_table(tmp_path) -> None:
 
 
 def test_bench_no_progress_draws_no_bar(tmp_path) -> None:
-    r = _run("--size", "2**12", "--schemes", "uniform", "--no-peers", "--repeat", "1",
-             "--no-progress", cwd=tmp_path)
+    r = _run(
+        "--size",
+        "2**12",
+        "--schemes",
+        "uniform",
+        "--no-peers",
+        "--repeat",
+        "1",
+        "--no-progress",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stderr == "" and "Gsamples/s, medians" in r.stdout
 
@@ -78,8 +105,18 @@ def test_median_time_times_long_calls_one_by_one(repeat: int) -> None:
 
 
 def test_bench_json_to_stdout_is_json_only(tmp_path) -> None:
-    r = _run("--size", "2**12", "--schemes", "uniform", "--no-peers", "--repeat", "1",
-             "--json", "-", cwd=tmp_path)
+    r = _run(
+        "--size",
+        "2**12",
+        "--schemes",
+        "uniform",
+        "--no-peers",
+        "--repeat",
+        "1",
+        "--json",
+        "-",
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)  # nothing else on stdout
     assert [row["scheme"] for row in d["rows"]] == ["uniform"]
@@ -90,11 +127,13 @@ def test_bench_plot_without_matplotlib_fails_before_measuring(monkeypatch, capsy
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else real(name, *a),
+    )
     monkeypatch.setattr(_bench, "bench", lambda *a, **k: pytest.fail("benchmarked anyway"))
     with pytest.raises(SystemExit) as exc:
         _cli.main(["bench", "--size", "2**12", "--plot", "x.png"])
     assert exc.value.code == 2
     assert "--plot needs matplotlib: pip install 'fastinit[bench]'" in capsys.readouterr().err
-

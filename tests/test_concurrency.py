@@ -62,8 +62,9 @@ def test_shared_generator_hands_out_each_stream_once(nthreads):
     gen = fastinit.Generator(seed, stream=first)
 
     def work(i: int) -> list[np.ndarray]:
-        return [fastinit.uniform(np.empty(SHAPE, np.float32), -1.0, 1.0, seed=gen)
-                for _ in range(CALLS)]
+        return [
+            fastinit.uniform(np.empty(SHAPE, np.float32), -1.0, 1.0, seed=gen) for _ in range(CALLS)
+        ]
 
     got = [a for per in _run_threads(work) for a in per]
     total = N_THREADS * CALLS
@@ -105,8 +106,11 @@ def test_shared_generator_mixed_schemes_and_sizes():
     assert gen.stream == n
     used = []
     for (f, sh, dt), a in got:
-        matches = [k for k in range(n)
-                   if _key(fills[f](fastinit.Generator(seed, stream=k), sh, dt)) == _key(a)]
+        matches = [
+            k
+            for k in range(n)
+            if _key(fills[f](fastinit.Generator(seed, stream=k), sh, dt)) == _key(a)
+        ]
         assert len(matches) == 1, (f, sh, dt, matches)
         used.append(matches[0])
     assert sorted(used) == list(range(n))
@@ -122,23 +126,32 @@ def _calls():
         s = 1000 + i
         kind = i % 6
         if kind == 0:
-            out.append(lambda s=s, sh=sh, dt=dt: fastinit.uniform(np.empty(sh, dt), -1, 1,
-                                                                  seed=s))
+            out.append(lambda s=s, sh=sh, dt=dt: fastinit.uniform(np.empty(sh, dt), -1, 1, seed=s))
         elif kind == 1:
             out.append(lambda s=s, sh=sh, dt=dt: fastinit.normal(np.empty(sh, dt), 0, 2, seed=s))
         elif kind == 2:
-            out.append(lambda s=s, sh=sh, dt=dt: fastinit.trunc_normal(np.empty(sh, dt), 0, 1,
-                                                                       3, 4, seed=s))
+            out.append(
+                lambda s=s, sh=sh, dt=dt: fastinit.trunc_normal(
+                    np.empty(sh, dt), 0, 1, 3, 4, seed=s
+                )
+            )
         elif kind == 3:
-            out.append(lambda s=s, sh=sh, dt=dt: fastinit.xavier_normal(np.empty(sh, dt),
-                                                                        seed=s))
+            out.append(lambda s=s, sh=sh, dt=dt: fastinit.xavier_normal(np.empty(sh, dt), seed=s))
         elif kind == 4:  # a strided, transposed view
-            out.append(lambda s=s, sh=sh, dt=dt: fastinit.uniform(
-                np.empty((sh[1], 2 * sh[0]), dt)[:, ::-2].T, seed=s).copy())
+            out.append(
+                lambda s=s, sh=sh, dt=dt: fastinit.uniform(
+                    np.empty((sh[1], 2 * sh[0]), dt)[:, ::-2].T, seed=s
+                ).copy()
+            )
         else:  # a shard
-            out.append(lambda s=s, sh=sh, dt=dt: fastinit.normal(
-                np.empty(((sh[0] + 1) // 2, sh[1]), dt), seed=s, full_shape=sh,
-                index=(slice(None, None, 2),)))
+            out.append(
+                lambda s=s, sh=sh, dt=dt: fastinit.normal(
+                    np.empty(((sh[0] + 1) // 2, sh[1]), dt),
+                    seed=s,
+                    full_shape=sh,
+                    index=(slice(None, None, 2),),
+                )
+            )
     out.append(lambda: fastinit.random_raw((500, 500), seed=5))
     out.append(lambda: fastinit.orthogonal((30, 20), seed=6))
     out.append(lambda: fastinit.sparse((200, 100), 0.3, seed=7))
@@ -163,6 +176,7 @@ def test_concurrent_equals_sequential(nthreads):
 
 def test_executor_many_small_and_big():
     """A ThreadPoolExecutor flooding fastinit with small and big fills."""
+
     def job(i: int) -> bytes:
         sh = (512, 512) if i % 8 == 0 else (i % 13 + 1,)
         return _key(fastinit.normal(np.empty(sh, np.float32), seed=i))
@@ -190,6 +204,7 @@ def test_fills_while_thread_count_changes():
     t = threading.Thread(target=changer)
     t.start()
     try:
+
         def work(i: int) -> list:
             return [(j, _key(calls[j]())) for j in range(i % 3, len(calls), 2)]
 
@@ -218,8 +233,10 @@ def test_global_generator_concurrent_streams_distinct(monkeypatch):
 
     got = [a for per in _run_threads(work) for a in per]
     assert fastinit.default_generator().stream == len(got)
-    want = {_key(fastinit.uniform(SHAPE, seed=fastinit.Generator(4242, stream=k)))
-            for k in range(len(got))}
+    want = {
+        _key(fastinit.uniform(SHAPE, seed=fastinit.Generator(4242, stream=k)))
+        for k in range(len(got))
+    }
     assert len(want) == len(got)
     assert set(got) == want and len(set(got)) == len(got)
 

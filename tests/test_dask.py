@@ -14,8 +14,8 @@ pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
 import fastinit  # noqa: E402
-import fastinit.schemes as S  # noqa: E402
 import fastinit.dask as fd  # noqa: E402
+import fastinit.schemes as S  # noqa: E402
 from fastinit._input.dtypes import resolve_dtype  # noqa: E402
 
 # (scheme, positional args, keyword args, needs 2-D)
@@ -79,9 +79,12 @@ def _applicable(scheme, shape, two_d):
     return not two_d or len(shape) >= 2
 
 
-GRID = [pytest.param(c[0], c[1], c[2], shape, chunks, id=f"{i}-{shape}-{chunks}")
-        for i, c in zip(IDS, CASES) for shape, chunks in LAYOUTS
-        if _applicable(c[0], shape, c[3])]
+GRID = [
+    pytest.param(c[0], c[1], c[2], shape, chunks, id=f"{i}-{shape}-{chunks}")
+    for i, c in zip(IDS, CASES)
+    for shape, chunks in LAYOUTS
+    if _applicable(c[0], shape, c[3])
+]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
@@ -99,14 +102,15 @@ def test_float64_and_float16():
         for scheme in ("uniform", "normal", "trunc_normal", "kaiming_uniform", "sparse"):
             args = (0.2,) if scheme == "sparse" else ()
             x = getattr(fd, scheme)((30, 17), *args, chunks=(7, 5), dtype=dtype, seed=9)
-            _same_bits(x.compute(scheduler="threads"),
-                       getattr(fastinit, scheme)((30, 17), *args, dtype=dtype, seed=9))
+            _same_bits(
+                x.compute(scheduler="threads"),
+                getattr(fastinit, scheme)((30, 17), *args, dtype=dtype, seed=9),
+            )
 
 
 def test_aliases_and_zero_size_and_scalar():
     assert fd.glorot_uniform is fd.xavier_uniform and fd.he_normal is fd.kaiming_normal
-    _same_bits(fd.normal((0, 5), chunks=2, seed=1).compute(),
-               fastinit.normal((0, 5), seed=1))
+    _same_bits(fd.normal((0, 5), chunks=2, seed=1).compute(), fastinit.normal((0, 5), seed=1))
     _same_bits(fd.uniform((), seed=5).compute(), fastinit.uniform((), seed=5))
     _same_bits(fd.random_raw(7, chunks=3, seed=2).compute(), fastinit.random_raw(7, seed=2))
 
@@ -156,9 +160,12 @@ def test_huge_array_is_lazy():
     x = fd.kaiming_uniform(shape, chunks=(4096, 4096), seed=5)
     assert x.numblocks == (32, 32)
     part = x[4090:4100, 8:13].compute(scheduler="threads")  # touches two blocks
-    expect = fastinit.kaiming_uniform(np.empty((10, 5), np.float32), seed=5,
-                                      full_shape=shape,
-                                      index=(slice(4090, 4100), slice(8, 13)))
+    expect = fastinit.kaiming_uniform(
+        np.empty((10, 5), np.float32),
+        seed=5,
+        full_shape=shape,
+        index=(slice(4090, 4100), slice(8, 13)),
+    )
     _same_bits(part, expect)
 
 
@@ -215,13 +222,16 @@ def test_eager_validation_same_error(scheme, args, kwargs, shape):
     assert str(lazy.value) == str(eager.value)
 
 
-@pytest.mark.parametrize("scheme,args,shape,exc", [
-    ("xavier_uniform", (), (10,), ValueError),
-    ("sparse", (0.5,), (3, 4, 5), ValueError),
-    ("uniform", (), (-1, 3), ValueError),
-    ("uniform", (), (2.0, 3), TypeError),
-    ("uniform", (), "ab", TypeError),
-])
+@pytest.mark.parametrize(
+    "scheme,args,shape,exc",
+    [
+        ("xavier_uniform", (), (10,), ValueError),
+        ("sparse", (0.5,), (3, 4, 5), ValueError),
+        ("uniform", (), (-1, 3), ValueError),
+        ("uniform", (), (2.0, 3), TypeError),
+        ("uniform", (), "ab", TypeError),
+    ],
+)
 def test_eager_validation_shape_errors(scheme, args, shape, exc):
     with pytest.raises(exc):
         getattr(fd, scheme)(shape, *args, seed=0)
@@ -262,9 +272,14 @@ def cluster_client():
     distributed = pytest.importorskip("distributed")
     cluster = client = None
     try:
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None,
-                                           worker_dashboard_address=None)
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            worker_dashboard_address=None,
+        )
         client = distributed.Client(cluster)
         yield client
     finally:
@@ -290,8 +305,7 @@ def test_local_cluster_processes_equal_dense(cluster_client):
     fastinit.manual_seed(21)
     x = fd.kaiming_normal((6, 5, 3, 3), chunks=(4, 2, 3, 1), dtype="bfloat16", seed=None)
     fastinit.manual_seed(0)
-    expect = fastinit.kaiming_normal((6, 5, 3, 3), dtype="bfloat16",
-                                     seed=fastinit.Generator(21, 0))
+    expect = fastinit.kaiming_normal((6, 5, 3, 3), dtype="bfloat16", seed=fastinit.Generator(21, 0))
     _same_bits(client.compute(x).result(), expect)
     # the workers never touched their global generators
     assert client.run(lambda: fastinit.default_generator().stream) == streams_before

@@ -37,8 +37,12 @@ def _results(out: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("test", FAST)
 def test_dieharder_fast(test: int) -> None:
-    proc = subprocess.run([sys.executable, str(TOOL), "--seed", str(SEED), "--", "-d", str(test)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(TOOL), "--seed", str(SEED), "--", "-d", str(test)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = _results(proc.stdout)
     assert rows, proc.stdout + proc.stderr

@@ -30,20 +30,29 @@ def _torchrun() -> list[str]:
 
 @pytest.mark.parametrize("world", [1, 2, 4])
 def test_every_rank_holds_its_part_of_the_single_process_result(world, tmp_path):
-    env = dict(os.environ, GLOO_SOCKET_IFNAME="lo", OMP_NUM_THREADS="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(WORKER.parent),
-                                                        os.environ.get("PYTHONPATH")])))
-    proc = subprocess.run([*_torchrun(), "--standalone", f"--nproc-per-node={world}",
-                           str(WORKER), str(tmp_path)], env=env, capture_output=True, text=True,
-                          timeout=600)
+    env = dict(
+        os.environ,
+        GLOO_SOCKET_IFNAME="lo",
+        OMP_NUM_THREADS="1",
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(WORKER.parent), os.environ.get("PYTHONPATH")])
+        ),
+    )
+    proc = subprocess.run(
+        [*_torchrun(), "--standalone", f"--nproc-per-node={world}", str(WORKER), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     files = sorted(tmp_path.glob("rank*.json"))
-    assert proc.returncode == 0 and len(files) == world, (proc.stdout[-3000:],
-                                                          proc.stderr[-6000:])
+    assert proc.returncode == 0 and len(files) == world, (proc.stdout[-3000:], proc.stderr[-6000:])
     for f in files:
         results = json.loads(f.read_text())
         bad = {k: v for k, v in results.items() if v is not True}
-        assert not bad, f"{f.name}: {len(bad)} of {len(results)} checks failed: " + \
-            "\n".join(f"{k}: {v}" for k, v in list(bad.items())[:5])
+        assert not bad, f"{f.name}: {len(bad)} of {len(results)} checks failed: " + "\n".join(
+            f"{k}: {v}" for k, v in list(bad.items())[:5]
+        )
         # What ran: every fill over several placements, the models, the memory bound.
         assert sum(k.startswith("1d/") for k in results) >= 14 * 3 * 3 * 2
         for key in ("memory", "partial", "fsdp2", "meta/init_module", "meta/patch", "tp"):

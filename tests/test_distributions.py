@@ -27,20 +27,24 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import ml_dtypes
 import numpy as np
 import pytest
 import scipy.stats as st
-
-import fastinit
 from rounded import RoundedModel, inward, ks_pvalue
 
+import fastinit
+
 BF16 = np.dtype(ml_dtypes.bfloat16)
-DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64),
-          "float16": np.dtype(np.float16), "bfloat16": BF16}
+DTYPES = {
+    "float32": np.dtype(np.float32),
+    "float64": np.dtype(np.float64),
+    "float16": np.dtype(np.float16),
+    "bfloat16": BF16,
+}
 # Relative spacing 2**-(mantissa bits) of each dtype: the relative size of one ulp at most.
 EPS = {"float32": 2.0**-23, "float64": 2.0**-52, "float16": 2.0**-10, "bfloat16": 2.0**-7}
 
@@ -52,8 +56,8 @@ FAN_IN_16, FAN_OUT_16 = 1024.0, 512.0
 
 # Bounds, each with its false-alarm probability for a correct library (normal approximation of
 # the sample mean / variance, n >= 5e5 so the CLT error is negligible at this level):
-MOMENT_SIGMA = 6.0   # two-sided p = 2.0e-9 per moment
-KS_P_MIN = 1e-6      # KS: reject only when p < 1e-6
+MOMENT_SIGMA = 6.0  # two-sided p = 2.0e-9 per moment
+KS_P_MIN = 1e-6  # KS: reject only when p < 1e-6
 # The largest Box-Muller radius (docs/stream.md 5.2): sqrt(-2 ln 2**-32) = 6.6604 for float32
 # compute, sqrt(-2 ln 2**-54) = 8.6510 for float64.
 R_MAX = {4: 6.6604, 8: 8.6510}
@@ -84,13 +88,20 @@ class Case:
     var: float
     kurt: float
     bounds: tuple[float, float] | None = None
-    normal_std: float | None = None   # for the Box-Muller radius check
+    normal_std: float | None = None  # for the Box-Muller radius check
     values: Callable = field(default=lambda w: w.ravel())
 
 
 def _uniform_case(name, fill, low, high):
-    return Case(name, fill, lambda lo, hi: st.uniform(lo, hi - lo), (low + high) / 2,
-                (high - low) ** 2 / 12, -1.2, (low, high))
+    return Case(
+        name,
+        fill,
+        lambda lo, hi: st.uniform(lo, hi - lo),
+        (low + high) / 2,
+        (high - low) ** 2 / 12,
+        -1.2,
+        (low, high),
+    )
 
 
 def _normal_case(name, fill, mean, std, values=None):
@@ -143,34 +154,56 @@ assert abs(st.truncnorm(-2, 2).std() - TRUNC_STD) < 1e-15
 def registry(fan_in: float, fan_out: float) -> list[Case]:
     fan_avg = (fan_in + fan_out) / 2
     fans = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": fan_avg}
-    g_lrelu0 = math.sqrt(2.0 / (1 + 0.0**2))   # PyTorch calculate_gain("leaky_relu", 0)
+    g_lrelu0 = math.sqrt(2.0 / (1 + 0.0**2))  # PyTorch calculate_gain("leaky_relu", 0)
     g_lrelu02 = math.sqrt(2.0 / (1 + 0.2**2))  # calculate_gain("leaky_relu", 0.2)
     g_relu = math.sqrt(2.0)
     g_tanh = 5.0 / 3.0
     cases = [
-        _uniform_case("uniform(-0.3,0.7)", lambda w, s: fastinit.uniform(w, -0.3, 0.7, seed=s),
-                      -0.3, 0.7),
+        _uniform_case(
+            "uniform(-0.3,0.7)", lambda w, s: fastinit.uniform(w, -0.3, 0.7, seed=s), -0.3, 0.7
+        ),
         _uniform_case("uniform()", lambda w, s: fastinit.uniform(w, seed=s), 0.0, 1.0),
         _normal_case("normal(0.5,2)", lambda w, s: fastinit.normal(w, 0.5, 2.0, seed=s), 0.5, 2.0),
         _normal_case("normal()", lambda w, s: fastinit.normal(w, seed=s), 0.0, 1.0),
-        _trunc_case("trunc_normal()", lambda w, s: fastinit.trunc_normal(w, seed=s),
-                    0.0, 1.0, -2.0, 2.0),
-        _trunc_case("trunc_normal(0.1,0.5,-0.3,0.8)",
-                    lambda w, s: fastinit.trunc_normal(w, 0.1, 0.5, -0.3, 0.8, seed=s),
-                    0.1, 0.5, -0.3, 0.8),
-        _trunc_case("trunc_normal(0,0.02,-0.04,0.04)",
-                    lambda w, s: fastinit.trunc_normal(w, std=0.02, a=-0.04, b=0.04, seed=s),
-                    0.0, 0.02, -0.04, 0.04),
+        _trunc_case(
+            "trunc_normal()", lambda w, s: fastinit.trunc_normal(w, seed=s), 0.0, 1.0, -2.0, 2.0
+        ),
+        _trunc_case(
+            "trunc_normal(0.1,0.5,-0.3,0.8)",
+            lambda w, s: fastinit.trunc_normal(w, 0.1, 0.5, -0.3, 0.8, seed=s),
+            0.1,
+            0.5,
+            -0.3,
+            0.8,
+        ),
+        _trunc_case(
+            "trunc_normal(0,0.02,-0.04,0.04)",
+            lambda w, s: fastinit.trunc_normal(w, std=0.02, a=-0.04, b=0.04, seed=s),
+            0.0,
+            0.02,
+            -0.04,
+            0.04,
+        ),
     ]
     for gain in (1.0, g_tanh):
         bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-        cases.append(_uniform_case(f"xavier_uniform(gain={gain:.3f})",
-                                   lambda w, s, g=gain: fastinit.xavier_uniform(w, g, seed=s),
-                                   -bound, bound))
+        cases.append(
+            _uniform_case(
+                f"xavier_uniform(gain={gain:.3f})",
+                lambda w, s, g=gain: fastinit.xavier_uniform(w, g, seed=s),
+                -bound,
+                bound,
+            )
+        )
         std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-        cases.append(_normal_case(f"xavier_normal(gain={gain:.3f})",
-                                  lambda w, s, g=gain: fastinit.xavier_normal(w, g, seed=s),
-                                  0.0, std))
+        cases.append(
+            _normal_case(
+                f"xavier_normal(gain={gain:.3f})",
+                lambda w, s, g=gain: fastinit.xavier_normal(w, g, seed=s),
+                0.0,
+                std,
+            )
+        )
     kaiming = [  # (label, kwargs, gain, fan)
         ("default", {}, g_lrelu0, fan_in),
         ("relu,fan_out", {"mode": "fan_out", "nonlinearity": "relu"}, g_relu, fan_out),
@@ -180,22 +213,44 @@ def registry(fan_in: float, fan_out: float) -> list[Case]:
     for label, kw, gain, fan in kaiming:
         std = gain / math.sqrt(fan)
         bound = math.sqrt(3.0) * std
-        cases.append(_uniform_case(f"kaiming_uniform({label})",
-                                   lambda w, s, kw=kw: fastinit.kaiming_uniform(w, seed=s, **kw),
-                                   -bound, bound))
-        cases.append(_normal_case(f"kaiming_normal({label})",
-                                  lambda w, s, kw=kw: fastinit.kaiming_normal(w, seed=s, **kw),
-                                  0.0, std))
+        cases.append(
+            _uniform_case(
+                f"kaiming_uniform({label})",
+                lambda w, s, kw=kw: fastinit.kaiming_uniform(w, seed=s, **kw),
+                -bound,
+                bound,
+            )
+        )
+        cases.append(
+            _normal_case(
+                f"kaiming_normal({label})",
+                lambda w, s, kw=kw: fastinit.kaiming_normal(w, seed=s, **kw),
+                0.0,
+                std,
+            )
+        )
     bound = math.sqrt(3.0 / fan_in)
-    cases.append(_uniform_case("lecun_uniform", lambda w, s: fastinit.lecun_uniform(w, seed=s),
-                               -bound, bound))
-    cases.append(_normal_case("lecun_normal", lambda w, s: fastinit.lecun_normal(w, seed=s),
-                              0.0, math.sqrt(1.0 / fan_in)))
+    cases.append(
+        _uniform_case(
+            "lecun_uniform", lambda w, s: fastinit.lecun_uniform(w, seed=s), -bound, bound
+        )
+    )
+    cases.append(
+        _normal_case(
+            "lecun_normal",
+            lambda w, s: fastinit.lecun_normal(w, seed=s),
+            0.0,
+            math.sqrt(1.0 / fan_in),
+        )
+    )
     scale = 2.0
     for mode, n in fans.items():
         for dist in ("truncated_normal", "normal", "untruncated_normal", "uniform"):
             name = f"variance_scaling({scale},{mode},{dist})"
-            f = (lambda w, s, m=mode, d=dist: fastinit.variance_scaling(w, scale, m, d, seed=s))
+
+            def f(w, s, m=mode, d=dist):
+                return fastinit.variance_scaling(w, scale, m, d, seed=s)
+
             if dist == "truncated_normal":
                 std = math.sqrt(scale / n) / TRUNC_STD
                 c = _trunc_case(name, f, 0.0, std, -2 * std, 2 * std)
@@ -209,9 +264,15 @@ def registry(fan_in: float, fan_out: float) -> list[Case]:
                 c = _normal_case(name, f, 0.0, math.sqrt(scale / n))
             cases.append(c)
     # sparse: the non-zero values are N(0, std) (the zero pattern is tested in test_structured)
-    cases.append(_normal_case("sparse(0.2,0.05) non-zeros",
-                              lambda w, s: fastinit.sparse(w, 0.2, 0.05, seed=s), 0.0, 0.05,
-                              values=lambda w: w[w != 0]))
+    cases.append(
+        _normal_case(
+            "sparse(0.2,0.05) non-zeros",
+            lambda w, s: fastinit.sparse(w, 0.2, 0.05, seed=s),
+            0.0,
+            0.05,
+            values=lambda w: w[w != 0],
+        )
+    )
     return cases
 
 
@@ -284,9 +345,19 @@ def test_registry(name: str, dtname: str) -> None:
 
 def test_registry_covers_every_random_scheme() -> None:
     names = " ".join(CASE_NAMES)
-    for scheme in ("uniform", "normal", "trunc_normal", "xavier_uniform", "xavier_normal",
-                   "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal",
-                   "variance_scaling", "sparse"):
+    for scheme in (
+        "uniform",
+        "normal",
+        "trunc_normal",
+        "xavier_uniform",
+        "xavier_normal",
+        "kaiming_uniform",
+        "kaiming_normal",
+        "lecun_uniform",
+        "lecun_normal",
+        "variance_scaling",
+        "sparse",
+    ):
         assert scheme + "(" in names or scheme in CASE_NAMES
     for mode in ("fan_in", "fan_out", "fan_avg"):
         for dist in ("truncated_normal", "normal", "uniform"):
@@ -307,10 +378,10 @@ def test_gains_match_pytorch() -> None:
     assert fastinit.calculate_gain("sigmoid") == 1
     assert fastinit.calculate_gain("tanh") == pytest.approx(5 / 3, rel=1e-15)
     assert fastinit.calculate_gain("relu") == pytest.approx(math.sqrt(2), rel=1e-15)
-    assert fastinit.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / 1.0001),
-                                                                  rel=1e-15)
-    assert fastinit.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04),
-                                                                       rel=1e-15)
+    assert fastinit.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / 1.0001), rel=1e-15)
+    assert fastinit.calculate_gain("leaky_relu", 0.2) == pytest.approx(
+        math.sqrt(2 / 1.04), rel=1e-15
+    )
     assert fastinit.calculate_gain("selu") == pytest.approx(0.75, rel=1e-15)
 
 
@@ -318,8 +389,9 @@ def test_gains_match_pytorch() -> None:
 
 
 @pytest.mark.parametrize("dtname", list(DTYPES))
-@pytest.mark.parametrize("low,high", [(-0.1, 0.1), (0.299, 0.301), (-1e-3, 7.7),
-                                      (1.0 / 3.0, 2.0 / 3.0)])
+@pytest.mark.parametrize(
+    "low,high", [(-0.1, 0.1), (0.299, 0.301), (-1e-3, 7.7), (1.0 / 3.0, 2.0 / 3.0)]
+)
 def test_uniform_hard_bounds(low: float, high: float, dtname: str) -> None:
     w = fastinit.uniform((1 << 16,), low, high, dtype=DTYPES[dtname], seed=seed_of(low, dtname))
     x = w.astype(np.float64)
@@ -327,12 +399,20 @@ def test_uniform_hard_bounds(low: float, high: float, dtname: str) -> None:
 
 
 @pytest.mark.parametrize("dtname", list(DTYPES))
-@pytest.mark.parametrize("mean,std,a,b", [(0.0, 0.02, -0.04, 0.04), (0.0, 1.0, -0.1, 0.3),
-                                          (0.5, 10.0, 0.1, 0.7), (0.0, 1e-3, -0.3, 0.3),
-                                          (0.0, 0.1, 0.29, 0.31)])
+@pytest.mark.parametrize(
+    "mean,std,a,b",
+    [
+        (0.0, 0.02, -0.04, 0.04),
+        (0.0, 1.0, -0.1, 0.3),
+        (0.5, 10.0, 0.1, 0.7),
+        (0.0, 1e-3, -0.3, 0.3),
+        (0.0, 0.1, 0.29, 0.31),
+    ],
+)
 def test_trunc_normal_hard_bounds(mean, std, a, b, dtname: str) -> None:
-    w = fastinit.trunc_normal((1 << 16,), mean, std, a, b, dtype=DTYPES[dtname],
-                              seed=seed_of(a, b, dtname))
+    w = fastinit.trunc_normal(
+        (1 << 16,), mean, std, a, b, dtype=DTYPES[dtname], seed=seed_of(a, b, dtname)
+    )
     x = w.astype(np.float64)
     assert np.isfinite(x).all()
     assert x.min() >= a and x.max() <= b
@@ -344,17 +424,17 @@ HARD = [  # (mean, std, a, b) with absolute bounds a, b
     (0.0, 1.0, 4.0, 6.0),
     (0.0, 1.0, -8.0, -7.0),
     (0.0, 1.0, 0.0, 1e-3),
-    (0.0, 1.0, 40.0, 41.0),           # far tail: p ~ e**-800, below float64's range
+    (0.0, 1.0, 40.0, 41.0),  # far tail: p ~ e**-800, below float64's range
     (0.0, 1.0, -41.0, -40.0),
-    (0.0, 1.0, -math.inf, 0.5),       # one-sided
+    (0.0, 1.0, -math.inf, 0.5),  # one-sided
     (0.0, 1.0, 1.5, math.inf),
     (0.0, 1.0, 3.0, math.inf),
     (0.0, 1.0, -math.inf, -5.0),
     (2.0, 0.5, -math.inf, 2.0),
-    (0.0, 1e-30, -1e-30, 2e-30),      # tiny std, bounds in std units
+    (0.0, 1e-30, -1e-30, 2e-30),  # tiny std, bounds in std units
     (1e-30, 1e-30, 4e-30, 6e-30),
-    (0.0, 1.0, -0.001, 0.001),        # narrow interval at the mean
-    (0.0, 1.0, 1.0, 1.0001),          # narrow interval off the mean (840 float32 values)
+    (0.0, 1.0, -0.001, 0.001),  # narrow interval at the mean
+    (0.0, 1.0, 1.0, 1.0001),  # narrow interval off the mean (840 float32 values)
 ]
 # Narrower off-mean intervals are for float64 only: [1, 1 + 1e-6] holds 8 float32 values, and
 # float32's ndtri (PPND7, relative error up to 3e-7 = 2.5 ulp at 1, docs/stream.md 6.3) cannot
@@ -409,9 +489,17 @@ def test_trunc_normal_huge_std(params) -> None:
 
 
 @pytest.mark.parametrize("dtname", ["float16", "bfloat16"])
-@pytest.mark.parametrize("params", [(0.0, 1.0, 4.0, 6.0), (0.0, 1.0, -8.0, -7.0),
-                                    (0.0, 1.0, -math.inf, 0.5), (0.0, 1.0, 3.0, math.inf),
-                                    (0.0, 1.0, 0.0, 1e-3)], ids=_hard_id)
+@pytest.mark.parametrize(
+    "params",
+    [
+        (0.0, 1.0, 4.0, 6.0),
+        (0.0, 1.0, -8.0, -7.0),
+        (0.0, 1.0, -math.inf, 0.5),
+        (0.0, 1.0, 3.0, math.inf),
+        (0.0, 1.0, 0.0, 1e-3),
+    ],
+    ids=_hard_id,
+)
 def test_trunc_normal_hard_cases_16bit(params, dtname: str) -> None:
     _check_trunc(*params, dtname, 300_000)
 

@@ -78,19 +78,29 @@ SPECS = [
     Spec("constant", {"value": 0.5}, seeded=False, reals=(("value", False),)),
     Spec("uniform", {"low": -1.0, "high": 1.0}, reals=(("low", False), ("high", False))),
     Spec("normal", {"mean": 0.0, "std": 1.0}, reals=(("mean", False), ("std", False))),
-    Spec("trunc_normal", {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},
-         reals=(("mean", False), ("std", False), ("a", True), ("b", True))),
+    Spec(
+        "trunc_normal",
+        {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},
+        reals=(("mean", False), ("std", False), ("a", True), ("b", True)),
+    ),
     _fan("xavier_uniform", {"gain": 1.0}, (("gain", False),)),
     _fan("xavier_normal", {"gain": 1.0}, (("gain", False),)),
     _fan("kaiming_uniform", dict(_KAIMING), (("a", False),)),
     _fan("kaiming_normal", dict(_KAIMING), (("a", False),)),
     _fan("lecun_uniform"),
     _fan("lecun_normal"),
-    _fan("variance_scaling", {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal"},
-         (("scale", False),)),
+    _fan(
+        "variance_scaling",
+        {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal"},
+        (("scale", False),),
+    ),
     _fan("orthogonal", {"gain": 1.0}, (("gain", False),)),
-    Spec("sparse", {"sparsity": 0.5, "std": 0.01}, ndims=(2,),
-         reals=(("sparsity", False), ("std", False))),
+    Spec(
+        "sparse",
+        {"sparsity": 0.5, "std": 0.01},
+        ndims=(2,),
+        reals=(("sparsity", False), ("std", False)),
+    ),
     Spec("eye", shape=(3, 4), ndims=(2,), seeded=False),
     Spec("dirac", {"groups": 1}, shape=(4, 2, 3), ndims=(3, 4, 5), seeded=False),
     Spec("random_raw", raw=True, has_dtype=False),
@@ -168,9 +178,11 @@ def expect_error(spec: Spec, out, exc, match, guard: Guard | None = None, **over
     if isinstance(gen, Generator):
         assert gen.stream == gen_before, (
             f"{spec.name}: a call that raised advanced the Generator from stream {gen_before} "
-            f"to {gen.stream}")
+            f"to {gen.stream}"
+        )
     assert default_generator() is glob and glob.stream == glob_before, (
-        f"{spec.name}: a call that raised advanced the global generator")
+        f"{spec.name}: a call that raised advanced the global generator"
+    )
     return info
 
 
@@ -187,8 +199,10 @@ NOT_ARRAYS = {
     "float": 1.5,
     "dict": {"shape": (6, 4)},
 }
-OUT_KIND = r"out must be a NumPy array, an object exposing __array_interface__, " \
-           r"__cuda_array_interface__ or the buffer protocol, or a shape"
+OUT_KIND = (
+    r"out must be a NumPy array, an object exposing __array_interface__, "
+    r"__cuda_array_interface__ or the buffer protocol, or a shape"
+)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=repr)
@@ -223,10 +237,34 @@ def test_out_numpy_could_only_copy(spec, kind):
 
 # ---- out: dtype --------------------------------------------------------------------------------
 
-BAD_FLOAT_DTYPES = ["int8", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool",
-                    "complex64", "complex128", "longdouble", "datetime64[s]", "V4", "S4"]
-BAD_RAW_DTYPES = ["float32", "float64", "float16", "bfloat16", "int32", "uint8", "uint64",
-                  "bool", "complex64", "int64"]
+BAD_FLOAT_DTYPES = [
+    "int8",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+    "complex64",
+    "complex128",
+    "longdouble",
+    "datetime64[s]",
+    "V4",
+    "S4",
+]
+BAD_RAW_DTYPES = [
+    "float32",
+    "float64",
+    "float16",
+    "bfloat16",
+    "int32",
+    "uint8",
+    "uint64",
+    "bool",
+    "complex64",
+    "int64",
+]
 
 
 def _dtype(name):
@@ -237,8 +275,14 @@ def _dtype(name):
 @pytest.mark.parametrize("dtype", BAD_FLOAT_DTYPES)
 def test_non_float_dtype(spec, dtype):
     out, guard = good_out(spec, _dtype(dtype))
-    expect_error(spec, out, TypeError, r"out must have a floating dtype \(float32, float64, "
-                 r"float16 or bfloat16\)", guard)
+    expect_error(
+        spec,
+        out,
+        TypeError,
+        r"out must have a floating dtype \(float32, float64, "
+        r"float16 or bfloat16\)",
+        guard,
+    )
 
 
 @pytest.mark.parametrize("dtype", BAD_RAW_DTYPES)
@@ -286,8 +330,9 @@ def test_writable_stride_zero_view(spec):
         row, guard = sentinel(spec.shape[1:], dt)
         out = np.lib.stride_tricks.as_strided(row, spec.shape, (0,) + row.strides)
         assert out.flags.writeable
-        expect_error(spec, out, ValueError,
-                     r"out is a broadcast view \(stride 0 in dimension 0\)", guard)
+        expect_error(
+            spec, out, ValueError, r"out is a broadcast view \(stride 0 in dimension 0\)", guard
+        )
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=repr)
@@ -299,8 +344,14 @@ def test_overlapping_view(spec):
         # every stride one item: element (0, 1, ...) and (1, 0, ...) coincide
         strides = (item,) * len(spec.shape)
         out = np.lib.stride_tricks.as_strided(flat, spec.shape, strides)
-        expect_error(spec, out, ValueError, r"out's elements overlap in memory \(shape "
-                     + re.escape(f"{spec.shape}, strides {strides})"), guard)
+        expect_error(
+            spec,
+            out,
+            ValueError,
+            r"out's elements overlap in memory \(shape "
+            + re.escape(f"{spec.shape}, strides {strides})"),
+            guard,
+        )
 
 
 def test_large_ambiguous_layout_is_refused():
@@ -311,9 +362,15 @@ def test_large_ambiguous_layout_is_refused():
     rows = EXACT_CHECK_MAX // 2 + 1
     flat, guard = sentinel((2 * rows + 4,), np.float32)
     out = np.lib.stride_tricks.as_strided(flat, (rows, 2), (8, 12))
-    expect_error(BY_NAME["uniform"], out, ValueError, r"out's strides \(8, 12\) \(shape "
-                 rf"\({rows}, 2\)\) may make elements share memory, and an array this large "
-                 r"is not checked exactly", guard)
+    expect_error(
+        BY_NAME["uniform"],
+        out,
+        ValueError,
+        r"out's strides \(8, 12\) \(shape "
+        rf"\({rows}, 2\)\) may make elements share memory, and an array this large "
+        r"is not checked exactly",
+        guard,
+    )
 
 
 def test_interleaved_view_that_does_not_overlap_is_filled():
@@ -372,8 +429,20 @@ def test_structured_ndim(spec):
 
 # ---- string choices ----------------------------------------------------------------------------
 
-_NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                   "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu")
+_NONLINEARITIES = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "selu",
+)
 CHOICES = [
     ("variance_scaling", "mode", ("fan_in", "fan_out", "fan_avg")),
     ("variance_scaling", "distribution", ("truncated_normal", "normal", "uniform")),
@@ -389,8 +458,7 @@ CHOICES = [
 def test_unknown_choice_lists_allowed(name, param, allowed, bad):
     spec = BY_NAME[name]
     out, guard = good_out(spec)
-    info = expect_error(spec, out, ValueError, rf"\b{param} must be one of", guard,
-                        **{param: bad})
+    info = expect_error(spec, out, ValueError, rf"\b{param} must be one of", guard, **{param: bad})
     msg = str(info.value)
     for a in allowed:
         assert repr(a) in msg, f"{name}: the {param} error does not list {a!r}: {msg}"
@@ -410,8 +478,14 @@ def test_kaiming_rejects_fan_avg(name):
     """As torch.nn.init.kaiming_*_: mode is fan_in or fan_out only."""
     spec = BY_NAME[name]
     out, guard = good_out(spec)
-    expect_error(spec, out, ValueError, r"mode must be one of 'fan_in', 'fan_out'; got 'fan_avg'",
-                 guard, mode="fan_avg")
+    expect_error(
+        spec,
+        out,
+        ValueError,
+        r"mode must be one of 'fan_in', 'fan_out'; got 'fan_avg'",
+        guard,
+        mode="fan_avg",
+    )
 
 
 # ---- real parameters ---------------------------------------------------------------------------
@@ -446,15 +520,16 @@ def test_int_too_large_for_a_float(spec, param, inf_ok):
 
 
 @pytest.mark.parametrize("spec, param, inf_ok", REAL_PARAMS, ids=REAL_IDS)
-@pytest.mark.parametrize("bad", [True, False, np.bool_(True), "0.5", b"1", 1 + 0j,
-                                 np.complex128(0.5), None, [0.5]],
-                         ids=lambda v: f"{type(v).__name__}:{v!r}")
+@pytest.mark.parametrize(
+    "bad",
+    [True, False, np.bool_(True), "0.5", b"1", 1 + 0j, np.complex128(0.5), None, [0.5]],
+    ids=lambda v: f"{type(v).__name__}:{v!r}",
+)
 def test_non_real_parameter(spec, param, inf_ok, bad):
     if bad is None and spec.name.startswith("kaiming") and param == "a":
         pytest.skip("kaiming's a=None means slope 0.01, as in PyTorch (tested below)")
     out, guard = good_out(spec)
-    expect_error(spec, out, TypeError, rf"\b{param} must be a real number", guard,
-                 **{param: bad})
+    expect_error(spec, out, TypeError, rf"\b{param} must be a real number", guard, **{param: bad})
 
 
 @pytest.mark.parametrize("name", ["kaiming_uniform", "kaiming_normal"])
@@ -466,8 +541,10 @@ def test_kaiming_a_none_is_the_default_slope(name):
 @pytest.mark.parametrize("name", ["kaiming_uniform", "kaiming_normal"])
 def test_kaiming_mode_is_case_insensitive_as_pytorch(name):
     fn = getattr(fastinit, name)
-    assert fn((64, 32), mode="FAN_OUT", seed=4).tobytes() == \
-        fn((64, 32), mode="fan_out", seed=4).tobytes()
+    assert (
+        fn((64, 32), mode="FAN_OUT", seed=4).tobytes()
+        == fn((64, 32), mode="fan_out", seed=4).tobytes()
+    )
     with pytest.raises(ValueError, match=r"mode must be one of"):
         fn((64, 32), mode="FAN_AVG", seed=4)
 
@@ -506,9 +583,17 @@ def test_uniform_low_equal_high_is_allowed():
     assert (out == np.float32(0.25)).all()
 
 
-@pytest.mark.parametrize("a, b", [(1.0, 1.0), (2.0, -2.0), (0.0, -1e-300),
-                                  (float("inf"), float("inf")), (float("inf"), -float("inf")),
-                                  (-float("inf"), -float("inf"))])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (1.0, 1.0),
+        (2.0, -2.0),
+        (0.0, -1e-300),
+        (float("inf"), float("inf")),
+        (float("inf"), -float("inf")),
+        (-float("inf"), -float("inf")),
+    ],
+)
 def test_trunc_normal_a_not_below_b(a, b):
     spec = BY_NAME["trunc_normal"]
     out, guard = good_out(spec)
@@ -518,16 +603,28 @@ def test_trunc_normal_a_not_below_b(a, b):
 # Bounds whose standardized values round to one float64, or whose mass rounds to 0: the set-up
 # cannot resolve them (the law on them is uniform to every precision). Checked before the seed
 # is drawn, so the Generator and the array are left alone.
-@pytest.mark.parametrize("mean, std, a, b, dtype", [
-    (0.0, 3.0, -3.6, -3.5999999999999996, np.float64),
-    (1e17, 1e16, 0.0, 1.0, np.float32),
-])
+@pytest.mark.parametrize(
+    "mean, std, a, b, dtype",
+    [
+        (0.0, 3.0, -3.6, -3.5999999999999996, np.float64),
+        (1e17, 1e16, 0.0, 1.0, np.float32),
+    ],
+)
 def test_trunc_normal_interval_too_narrow(mean, std, a, b, dtype):
     spec = BY_NAME["trunc_normal"]
     out, guard = good_out(spec, dtype)
-    expect_error(spec, out, ValueError, r"^trunc_normal: \[a, b\] = \[.*\] is too narrow for "
-                 r"mean=.*, std=.*: its probability rounds to 0 in float64 .*use uniform\(a, b\)",
-                 guard, mean=mean, std=std, a=a, b=b)
+    expect_error(
+        spec,
+        out,
+        ValueError,
+        r"^trunc_normal: \[a, b\] = \[.*\] is too narrow for "
+        r"mean=.*, std=.*: its probability rounds to 0 in float64 .*use uniform\(a, b\)",
+        guard,
+        mean=mean,
+        std=std,
+        a=a,
+        b=b,
+    )
 
 
 def test_trunc_normal_narrow_but_resolvable_still_fills():
@@ -541,9 +638,18 @@ def test_trunc_normal_point_mass_outside_the_dtype():
     spec = BY_NAME["trunc_normal"]
     for mean, b in ((1e6, math.inf), (-1e6, 5.0)):
         out, guard = good_out(spec, np.float16)
-        expect_error(spec, out, ValueError, r"\bmean=-?1000000\.0 with std=0 is outside the "
-                     r"float16 range \[-65504\.0, 65504\.0\]", guard, mean=mean, std=0.0,
-                     a=-math.inf, b=b)
+        expect_error(
+            spec,
+            out,
+            ValueError,
+            r"\bmean=-?1000000\.0 with std=0 is outside the "
+            r"float16 range \[-65504\.0, 65504\.0\]",
+            guard,
+            mean=mean,
+            std=0.0,
+            a=-math.inf,
+            b=b,
+        )
     # clipped into the range by a finite bound, it fills that bound
     w = fastinit.trunc_normal(np.empty(4, np.float16), 1e6, 0.0, -math.inf, 5.0, seed=0)
     assert np.array_equal(w, np.full(4, 5.0, np.float16))
@@ -555,8 +661,7 @@ def test_trunc_normal_point_mass_outside_the_dtype():
 def test_sparsity_outside_unit_interval(sparsity):
     spec = BY_NAME["sparse"]
     out, guard = good_out(spec)
-    expect_error(spec, out, ValueError, r"\bsparsity must be in \[0, 1\]", guard,
-                 sparsity=sparsity)
+    expect_error(spec, out, ValueError, r"\bsparsity must be in \[0, 1\]", guard, sparsity=sparsity)
 
 
 # ---- dirac groups ------------------------------------------------------------------------------
@@ -566,8 +671,14 @@ def test_sparsity_outside_unit_interval(sparsity):
 def test_dirac_groups_must_divide_dim0(groups):
     spec = BY_NAME["dirac"]
     out, guard = good_out(spec)  # dimension 0 is 4
-    expect_error(spec, out, ValueError, rf"dirac: groups={groups} must divide dimension 0", guard,
-                 groups=groups)
+    expect_error(
+        spec,
+        out,
+        ValueError,
+        rf"dirac: groups={groups} must divide dimension 0",
+        guard,
+        groups=groups,
+    )
 
 
 @pytest.mark.parametrize("groups", [0, -1])
@@ -577,8 +688,11 @@ def test_dirac_groups_at_least_1(groups):
     expect_error(spec, out, ValueError, r"\bgroups must be >= 1", guard, groups=groups)
 
 
-@pytest.mark.parametrize("groups", [True, False, 2.0, 1.5, "2", None, np.bool_(True)],
-                         ids=lambda v: f"{type(v).__name__}:{v!r}")
+@pytest.mark.parametrize(
+    "groups",
+    [True, False, 2.0, 1.5, "2", None, np.bool_(True)],
+    ids=lambda v: f"{type(v).__name__}:{v!r}",
+)
 def test_dirac_groups_type(groups):
     spec = BY_NAME["dirac"]
     out, guard = good_out(spec)
@@ -599,8 +713,11 @@ def test_seed_out_of_range(spec, seed):
 
 
 @pytest.mark.parametrize("spec", SEEDED, ids=repr)
-@pytest.mark.parametrize("seed", [True, False, np.bool_(False), 1.5, 2.0, "x", b"1", [1], 1j],
-                         ids=lambda v: f"{type(v).__name__}:{v!r}")
+@pytest.mark.parametrize(
+    "seed",
+    [True, False, np.bool_(False), 1.5, 2.0, "x", b"1", [1], 1j],
+    ids=lambda v: f"{type(v).__name__}:{v!r}",
+)
 def test_seed_wrong_type(spec, seed):
     out, guard = good_out(spec)
     expect_error(spec, out, TypeError, SEED_TYPE, guard, seed=seed)
@@ -608,9 +725,12 @@ def test_seed_wrong_type(spec, seed):
 
 @pytest.mark.parametrize("dtype", [">f4", ">f8"] if np.little_endian else ["<f4", "<f8"])
 def test_dtype_names_its_byte_order(dtype):
-    with pytest.raises(TypeError, match=rf"^dtype must be float32, float64, float16 or bfloat16 "
-                       rf"\(native byte order\), got '{re.escape(np.dtype(dtype).str)}' "
-                       rf"\(non-native byte order\)$"):
+    with pytest.raises(
+        TypeError,
+        match=rf"^dtype must be float32, float64, float16 or bfloat16 "
+        rf"\(native byte order\), got '{re.escape(np.dtype(dtype).str)}' "
+        rf"\(non-native byte order\)$",
+    ):
         fastinit.uniform((2,), dtype=dtype)
 
 
@@ -628,22 +748,45 @@ def test_bad_seed_on_zero_size_out_still_raises(spec):
 @pytest.mark.parametrize("dtype", ["float32", np.float64, "bfloat16", "int32"], ids=str)
 def test_dtype_with_an_array(spec, dtype):
     out, guard = good_out(spec)
-    expect_error(spec, out, TypeError, r"dtype= is only for the allocating form", guard,
-                 dtype=dtype)
+    expect_error(
+        spec, out, TypeError, r"dtype= is only for the allocating form", guard, dtype=dtype
+    )
 
 
 @pytest.mark.parametrize("spec", WITH_DTYPE, ids=repr)
-@pytest.mark.parametrize("dtype", ["int32", "uint32", np.int64, "bool", "complex64", object,
-                                   ">f4" if np.little_endian else "<f4", "longdouble"], ids=str)
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        "int32",
+        "uint32",
+        np.int64,
+        "bool",
+        "complex64",
+        object,
+        ">f4" if np.little_endian else "<f4",
+        "longdouble",
+    ],
+    ids=str,
+)
 def test_allocating_with_a_non_float_dtype(spec, dtype):
-    expect_error(spec, spec.shape, TypeError,
-                 r"\bdtype must be float32, float64, float16 or bfloat16", dtype=dtype)
+    expect_error(
+        spec,
+        spec.shape,
+        TypeError,
+        r"\bdtype must be float32, float64, float16 or bfloat16",
+        dtype=dtype,
+    )
 
 
 @pytest.mark.parametrize("spec", WITH_DTYPE, ids=repr)
 def test_allocating_with_an_unknown_dtype_name(spec):
-    expect_error(spec, spec.shape, TypeError, r"\bdtype must be a NumPy dtype or a dtype name",
-                 dtype="not-a-dtype")
+    expect_error(
+        spec,
+        spec.shape,
+        TypeError,
+        r"\bdtype must be a NumPy dtype or a dtype name",
+        dtype="not-a-dtype",
+    )
 
 
 def test_random_raw_has_no_dtype_argument():
@@ -660,8 +803,9 @@ def _with_dim(spec, value):
 @pytest.mark.parametrize("spec", SPECS, ids=repr)
 @pytest.mark.parametrize("dim", [-1, -5, np.int64(-2)], ids=str)
 def test_shape_negative_dim(spec, dim):
-    expect_error(spec, _with_dim(spec, dim), ValueError,
-                 r"\bout must not contain negative dimensions")
+    expect_error(
+        spec, _with_dim(spec, dim), ValueError, r"\bout must not contain negative dimensions"
+    )
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=repr)
@@ -679,15 +823,40 @@ def test_shape_non_int_dim(spec, dim):
 
 OVERFLOW_CASES = [
     # (scheme, dtype, kwargs, regex)
-    ("uniform", np.float16, {"low": -1e5, "high": 1e5}, r"\blow=-100000\.0 is outside the float16 range"),
-    ("uniform", np.float16, {"low": 0.0, "high": 7e4}, r"\bhigh=70000\.0 is outside the float16 range"),
+    (
+        "uniform",
+        np.float16,
+        {"low": -1e5, "high": 1e5},
+        r"\blow=-100000\.0 is outside the float16 range",
+    ),
+    (
+        "uniform",
+        np.float16,
+        {"low": 0.0, "high": 7e4},
+        r"\bhigh=70000\.0 is outside the float16 range",
+    ),
     ("uniform", BF16, {"low": 0.0, "high": 1e39}, r"\bhigh=1e\+39 is outside the bfloat16 range"),
-    ("uniform", np.float32, {"low": -1e39, "high": 0.0}, r"\blow=-1e\+39 is outside the float32 range"),
-    ("normal", np.float16, {"mean": 0.0, "std": 1e5}, r"\bmean=0\.0, std=100000\.0 would overflow float16"),
+    (
+        "uniform",
+        np.float32,
+        {"low": -1e39, "high": 0.0},
+        r"\blow=-1e\+39 is outside the float32 range",
+    ),
+    (
+        "normal",
+        np.float16,
+        {"mean": 0.0, "std": 1e5},
+        r"\bmean=0\.0, std=100000\.0 would overflow float16",
+    ),
     ("normal", np.float16, {"mean": 0.0, "std": 1e4}, r"would overflow float16"),
     ("normal", np.float16, {"mean": 7e4, "std": 0.0}, r"would overflow float16"),
     ("normal", np.float32, {"mean": 0.0, "std": 1e38}, r"would overflow float32"),
-    ("trunc_normal", np.float16, {"a": -1e5, "b": 0.0}, r"\ba=-100000\.0 is outside the float16 range"),
+    (
+        "trunc_normal",
+        np.float16,
+        {"a": -1e5, "b": 0.0},
+        r"\ba=-100000\.0 is outside the float16 range",
+    ),
     ("trunc_normal", np.float16, {"std": 1e5, "a": -np.inf, "b": 0.0}, r"would overflow float16"),
     ("constant", np.float16, {"value": 1e5}, r"\bvalue=100000\.0 is outside the float16 range"),
     ("constant", BF16, {"value": -1e39}, r"\bvalue=-1e\+39 is outside the bfloat16 range"),
@@ -695,21 +864,35 @@ OVERFLOW_CASES = [
     ("xavier_uniform", np.float16, {"gain": 1e5}, r"\bgain=100000\.0 is too large for float16"),
     ("xavier_normal", np.float16, {"gain": 1e5}, r"\bgain=100000\.0 is too large for float16"),
     ("xavier_uniform", np.float64, {"gain": 1e160}, r"\bgain=1e\+160 is too large for float64"),
-    ("xavier_uniform", np.float32, {"gain": 2.3e38},  # fits, but the span 2 l does not
-     r"\bgain=2\.3e\+38 is too large for float32: the span of U\(-1\.78\d*e\+38, "),
-    ("variance_scaling", np.float16, {"scale": 1e12, "distribution": "normal"},
-     r"\bscale=1000000000000\.0 is too large for float16: the values could reach 3\.33025e\+06"),
-    ("variance_scaling", np.float16, {"scale": 1e12, "distribution": "uniform"},
-     r"\bscale=1000000000000\.0 is too large for float16"),
+    (
+        "xavier_uniform",
+        np.float32,
+        {"gain": 2.3e38},  # fits, but the span 2 l does not
+        r"\bgain=2\.3e\+38 is too large for float32: the span of U\(-1\.78\d*e\+38, ",
+    ),
+    (
+        "variance_scaling",
+        np.float16,
+        {"scale": 1e12, "distribution": "normal"},
+        r"\bscale=1000000000000\.0 is too large for float16: the values could reach 3\.33025e\+06",
+    ),
+    (
+        "variance_scaling",
+        np.float16,
+        {"scale": 1e12, "distribution": "uniform"},
+        r"\bscale=1000000000000\.0 is too large for float16",
+    ),
     ("variance_scaling", np.float16, {"scale": 1e12}, r"\bscale=1000000000000\.0 is too large"),
     ("sparse", np.float16, {"std": 1e5}, r"\bstd=100000\.0 would overflow float16"),
     ("orthogonal", np.float16, {"gain": 1e6}, r"\bgain\b.*float16"),
 ]
 
 
-@pytest.mark.parametrize("name, dtype, kwargs, match", OVERFLOW_CASES,
-                         ids=[f"{c[0]}-{np.dtype(c[1]).name}-{i}"
-                              for i, c in enumerate(OVERFLOW_CASES)])
+@pytest.mark.parametrize(
+    "name, dtype, kwargs, match",
+    OVERFLOW_CASES,
+    ids=[f"{c[0]}-{np.dtype(c[1]).name}-{i}" for i, c in enumerate(OVERFLOW_CASES)],
+)
 def test_values_beyond_the_dtype(name, dtype, kwargs, match):
     spec = BY_NAME[name]
     out, guard = good_out(spec, np.dtype(dtype))
@@ -728,13 +911,17 @@ def test_float16_in_range_bounds_are_accepted():
 
 
 @pytest.mark.parametrize("spec", [s for s in FAN_SPECS if s.name != "orthogonal"], ids=repr)
-@pytest.mark.parametrize("axes, exc, match", [
-    ({"in_axis": 2}, ValueError, r"\bin_axis=2 is out of range"),
-    ({"out_axis": -3}, ValueError, r"\bout_axis=-3 is out of range"),
-    ({"in_axis": 0}, ValueError, r"\bin_axis and out_axis must refer to different dimensions"),
-    ({"in_axis": 1.0}, TypeError, r"\bin_axis must be an int"),
-    ({"out_axis": True}, TypeError, r"\bout_axis must be an int"),
-], ids=["in-range", "out-range", "same", "in-float", "out-bool"])
+@pytest.mark.parametrize(
+    "axes, exc, match",
+    [
+        ({"in_axis": 2}, ValueError, r"\bin_axis=2 is out of range"),
+        ({"out_axis": -3}, ValueError, r"\bout_axis=-3 is out of range"),
+        ({"in_axis": 0}, ValueError, r"\bin_axis and out_axis must refer to different dimensions"),
+        ({"in_axis": 1.0}, TypeError, r"\bin_axis must be an int"),
+        ({"out_axis": True}, TypeError, r"\bout_axis must be an int"),
+    ],
+    ids=["in-range", "out-range", "same", "in-float", "out-bool"],
+)
 def test_bad_axes(spec, axes, exc, match):
     out, guard = good_out(spec)
     expect_error(spec, out, exc, match, guard, **axes)
@@ -827,7 +1014,8 @@ def test_in_place_returns_out_itself(spec):
             got = spec.fn(out, **valid_kwargs(spec))
             assert got is out, f"{spec.name} {dt} {label}: did not return out itself"
             assert np.ascontiguousarray(out).tobytes() == ref.tobytes(), (
-                f"{spec.name} {dt} {label}: values differ from the allocating form")
+                f"{spec.name} {dt} {label}: values differ from the allocating form"
+            )
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=repr)
@@ -918,8 +1106,11 @@ def test_plain_bytearray_is_uint8_and_refused(spec):
         pytest.skip("a bytearray is 1-D")
     buf = bytearray(range(16))
     guard = Guard(buf)
-    match = r"out must have dtype uint32.*uint8" if spec.raw else \
-        r"out must have a floating dtype.*got uint8"
+    match = (
+        r"out must have dtype uint32.*uint8"
+        if spec.raw
+        else r"out must have a floating dtype.*got uint8"
+    )
     expect_error(spec, buf, TypeError, match, guard)
 
 
@@ -932,5 +1123,12 @@ def test_failed_call_leaves_the_global_generator(spec):
     if spec.reals:
         param = spec.reals[0][0]
         out, guard = good_out(spec)
-        expect_error(spec, out, ValueError, rf"\b{param} must not be NaN", guard, seed=None,
-                     **{param: float("nan")})
+        expect_error(
+            spec,
+            out,
+            ValueError,
+            rf"\b{param} must not be NaN",
+            guard,
+            seed=None,
+            **{param: float("nan")},
+        )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-import os
 import pickle
 import re
 import subprocess
-import tempfile
 import sys
+import tempfile
 import threading
 
 import numpy as np
@@ -296,7 +295,10 @@ def test_global_generator_initial_seed_is_zero():
     )
     # Run outside the source tree so the child imports the installed package.
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         cwd=tempfile.gettempdir(),
     ).stdout
     assert out.strip() == "0 0 (0, 0) (0, 1)"

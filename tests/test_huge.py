@@ -50,8 +50,13 @@ def huge():
 def _windows():
     """(start, length) of the checked slices: both ends, around 2**31, 2**30 and a middle
     spot whose index is odd (pairs of the normal straddle it)."""
-    return [(0, 4099), (2**30 - 5, 10), (2**31 - 4096, 4096 + 3), (N - 4099, 4099),
-            (1_234_567_891, 17)]
+    return [
+        (0, 4099),
+        (2**30 - 5, 10),
+        (2**31 - 4096, 4096 + 3),
+        (N - 4099, 4099),
+        (1_234_567_891, 17),
+    ]
 
 
 def _bits(a: np.ndarray) -> np.ndarray:
@@ -64,13 +69,13 @@ def test_huge_float16_uniform(huge) -> None:
     assert fastinit.uniform(w, -1.0, 1.0, seed=SEED) is w
     for start, n in _windows():
         want = R.uniform(n, -1.0, 1.0, "float16", SEED, 0, start)
-        got = w[start:start + n]
+        got = w[start : start + n]
         assert np.array_equal(_bits(got), _bits(want)), (start, int((got != want).sum()))
     # the start of the huge fill is the small fill of the same seed
     small = fastinit.uniform(np.empty(4099, np.float16), -1.0, 1.0, seed=SEED)
     assert np.array_equal(_bits(w[:4099]), _bits(small))
     # past 2**31 the values are new ones, not the stream restarted at 0
-    assert not np.array_equal(_bits(w[2**31:2**31 + 3]), _bits(w[:3]))
+    assert not np.array_equal(_bits(w[2**31 : 2**31 + 3]), _bits(w[:3]))
     # bounds and finiteness on a sparse sample of the whole array
     s = w[::65537].astype(np.float32)
     assert np.isfinite(s).all() and s.min() >= -1.0 and s.max() <= 1.0
@@ -82,7 +87,7 @@ def test_huge_float16_normal(huge) -> None:
     assert fastinit.normal(w, 0.0, 0.5, seed=SEED + 1) is w
     for start, n in _windows():
         want = R.normal(n, 0.0, 0.5, "float16", SEED + 1, 0, start)
-        got = w[start:start + n]
+        got = w[start : start + n]
         assert np.array_equal(_bits(got), _bits(want)), (start, int((got != want).sum()))
     # N = 2**31 + 3 is odd: the last element is the first output of the last pair
     last = R.normal(2, 0.0, 0.5, "float16", SEED + 1, 0, N - 1)

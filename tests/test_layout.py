@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 import sys
+import tempfile
 
 import ml_dtypes
 import numpy as np
@@ -22,8 +22,12 @@ import fastinit
 import fastinit._random.generator
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
-DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64),
-          "float16": np.dtype(np.float16), "bfloat16": BF16}
+DTYPES = {
+    "float32": np.dtype(np.float32),
+    "float64": np.dtype(np.float64),
+    "float16": np.dtype(np.float16),
+    "bfloat16": BF16,
+}
 UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 ANY, FAN, TWO = {1, 2, 3, 4}, {2, 3, 4}, {2}
@@ -32,20 +36,22 @@ SCHEMES = {
     "uniform": (lambda w, s: fastinit.uniform(w, -0.3, 0.7, seed=s), ANY),
     "normal": (lambda w, s: fastinit.normal(w, 0.5, 2.0, seed=s), ANY),
     "trunc_normal": (lambda w, s: fastinit.trunc_normal(w, 0.1, 0.5, -0.3, 0.8, seed=s), ANY),
-    "trunc_normal_tail": (lambda w, s: fastinit.trunc_normal(w, 0.0, 1.0, 4.0, 6.0, seed=s),
-                          ANY),
+    "trunc_normal_tail": (lambda w, s: fastinit.trunc_normal(w, 0.0, 1.0, 4.0, 6.0, seed=s), ANY),
     "xavier_uniform": (lambda w, s: fastinit.xavier_uniform(w, 1.3, seed=s), FAN),
     "xavier_normal": (lambda w, s: fastinit.xavier_normal(w, seed=s), FAN),
     "kaiming_uniform": (lambda w, s: fastinit.kaiming_uniform(w, seed=s), FAN),
-    "kaiming_normal": (lambda w, s: fastinit.kaiming_normal(w, mode="fan_out",
-                                                            nonlinearity="relu", seed=s), FAN),
+    "kaiming_normal": (
+        lambda w, s: fastinit.kaiming_normal(w, mode="fan_out", nonlinearity="relu", seed=s),
+        FAN,
+    ),
     "lecun_uniform": (lambda w, s: fastinit.lecun_uniform(w, seed=s), FAN),
     "lecun_normal": (lambda w, s: fastinit.lecun_normal(w, seed=s), FAN),
     "vs_trunc": (lambda w, s: fastinit.variance_scaling(w, 2.0, "fan_avg", seed=s), FAN),
-    "vs_normal": (lambda w, s: fastinit.variance_scaling(w, 0.5, "fan_out", "normal",
-                                                         seed=s), FAN),
-    "vs_uniform": (lambda w, s: fastinit.variance_scaling(w, 1.0, "fan_in", "uniform",
-                                                          seed=s), FAN),
+    "vs_normal": (lambda w, s: fastinit.variance_scaling(w, 0.5, "fan_out", "normal", seed=s), FAN),
+    "vs_uniform": (
+        lambda w, s: fastinit.variance_scaling(w, 1.0, "fan_in", "uniform", seed=s),
+        FAN,
+    ),
     "orthogonal": (lambda w, s: fastinit.orthogonal(w, 1.5, seed=s), FAN),
     "sparse": (lambda w, s: fastinit.sparse(w, 0.3, 0.1, seed=s), TWO),
     "random_raw": (lambda w, s: fastinit.random_raw(w, seed=s), ANY),
@@ -106,8 +112,13 @@ def _view_ndim(view: str) -> int:
     return make(np.empty(shape)).ndim
 
 
-STRIDED_PARAMS = [pytest.param(s, v, d, id=f"{s}-{v}-{d}") for s in SCHEMES for v in VIEWS
-                  if _view_ndim(v) in SCHEMES[s][1] for d in dtnames(s)]
+STRIDED_PARAMS = [
+    pytest.param(s, v, d, id=f"{s}-{v}-{d}")
+    for s in SCHEMES
+    for v in VIEWS
+    if _view_ndim(v) in SCHEMES[s][1]
+    for d in dtnames(s)
+]
 
 
 @pytest.mark.parametrize("scheme,view,dtname", STRIDED_PARAMS)
@@ -174,11 +185,21 @@ def test_threads_same_values_3m(scheme: str, dtname: str) -> None:
     _threaded(scheme, dtname, 3_000_001)
 
 
-THREAD_STRIDED = [pytest.param(s, k, d, id=f"{s}-{k}-{d}")
-                  for s in ["uniform", "normal", "trunc_normal", "random_raw", "constant",
-                            "sparse", "kaiming_uniform"]
-                  for k in ["transpose", "1d_step", "negative"]
-                  if not (k == "1d_step" and 1 not in SCHEMES[s][1]) for d in dtnames(s)]
+THREAD_STRIDED = [
+    pytest.param(s, k, d, id=f"{s}-{k}-{d}")
+    for s in [
+        "uniform",
+        "normal",
+        "trunc_normal",
+        "random_raw",
+        "constant",
+        "sparse",
+        "kaiming_uniform",
+    ]
+    for k in ["transpose", "1d_step", "negative"]
+    if not (k == "1d_step" and 1 not in SCHEMES[s][1])
+    for d in dtnames(s)
+]
 
 
 @pytest.mark.usefixtures("restore_threads")
@@ -189,11 +210,11 @@ def test_threads_strided(scheme: str, kind: str, dtname: str) -> None:
     fill, _ = SCHEMES[scheme]
     dt = dtype_for(scheme, dtname)
     if kind == "transpose":
-        shape, make = (263, 1001), (lambda b: b.T)            # 263263 elements, > 4 * 2**16
+        shape, make = (263, 1001), (lambda b: b.T)  # 263263 elements, > 4 * 2**16
     elif kind == "1d_step":
         shape, make = (2 * (2**17 + 3),), (lambda b: b[1::2])
     else:
-        shape, make = (301, 999), (lambda b: b[::-1, ::-2])   # 150500 elements
+        shape, make = (301, 999), (lambda b: b[::-1, ::-2])  # 150500 elements
     ref = fill(np.empty(make(np.empty(shape, dt)).shape, dt), 77)
     for t in THREADS:
         fastinit.set_num_threads(t)
@@ -211,63 +232,83 @@ def _child(code: str, env_threads: str | None) -> str:
     if env_threads is not None:
         env["FASTINIT_NUM_THREADS"] = env_threads
     # Outside the source tree, so the child imports the installed package, not ./fastinit.
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                       timeout=120, check=True, cwd=tempfile.gettempdir())
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=tempfile.gettempdir(),
+    )
     return r.stdout.strip()
 
 
 def test_default_threads_is_affinity() -> None:
-    out = _child("import os, fastinit; "
-                 "print(fastinit.get_num_threads(), len(os.sched_getaffinity(0)))", None)
+    out = _child(
+        "import os, fastinit; print(fastinit.get_num_threads(), len(os.sched_getaffinity(0)))", None
+    )
     got, want = out.split()
     assert got == want
 
 
 def test_default_threads_follows_restricted_affinity() -> None:
     # The CPUs this process may run on, not the machine's: pin the child to one CPU first.
-    out = _child("import os; os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}); "
-                 "import fastinit; print(fastinit.get_num_threads())", None)
+    out = _child(
+        "import os; os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}); "
+        "import fastinit; print(fastinit.get_num_threads())",
+        None,
+    )
     assert out == "1"
 
 
 @pytest.mark.parametrize("value", ["1", "3"])
 def test_env_sets_threads(value: str) -> None:
-    out = _child("import fastinit; print(fastinit.get_num_threads(), "
-                 "fastinit.info()['threads'])", value)
+    out = _child(
+        "import fastinit; print(fastinit.get_num_threads(), fastinit.info()['threads'])", value
+    )
     assert out.split() == [value, value]
 
 
 # ---- allocating form -----------------------------------------------------------------------
 
 DTYPE_SPECS = [
-    (None, np.dtype(np.float32)), ("float32", np.dtype(np.float32)),
-    (np.float32, np.dtype(np.float32)), ("float64", np.dtype(np.float64)),
-    (np.float64, np.dtype(np.float64)), (np.dtype("float64"), np.dtype(np.float64)),
-    ("float16", np.dtype(np.float16)), (np.float16, np.dtype(np.float16)),
-    ("bfloat16", BF16), (ml_dtypes.bfloat16, BF16), (BF16, BF16),
+    (None, np.dtype(np.float32)),
+    ("float32", np.dtype(np.float32)),
+    (np.float32, np.dtype(np.float32)),
+    ("float64", np.dtype(np.float64)),
+    (np.float64, np.dtype(np.float64)),
+    (np.dtype("float64"), np.dtype(np.float64)),
+    ("float16", np.dtype(np.float16)),
+    (np.float16, np.dtype(np.float16)),
+    ("bfloat16", BF16),
+    (ml_dtypes.bfloat16, BF16),
+    (BF16, BF16),
 ]
 
 # the allocating calls: scheme -> call(shape, dtype, seed)
 ALLOC = {
     "uniform": lambda s, d, k: fastinit.uniform(s, -0.3, 0.7, seed=k, dtype=d),
     "normal": lambda s, d, k: fastinit.normal(s, 0.5, 2.0, seed=k, dtype=d),
-    "trunc_normal": lambda s, d, k: fastinit.trunc_normal(s, 0.1, 0.5, -0.3, 0.8, seed=k,
-                                                          dtype=d),
-    "trunc_normal_tail": lambda s, d, k: fastinit.trunc_normal(s, 0.0, 1.0, 4.0, 6.0, seed=k,
-                                                               dtype=d),
+    "trunc_normal": lambda s, d, k: fastinit.trunc_normal(s, 0.1, 0.5, -0.3, 0.8, seed=k, dtype=d),
+    "trunc_normal_tail": lambda s, d, k: fastinit.trunc_normal(
+        s, 0.0, 1.0, 4.0, 6.0, seed=k, dtype=d
+    ),
     "xavier_uniform": lambda s, d, k: fastinit.xavier_uniform(s, 1.3, seed=k, dtype=d),
     "xavier_normal": lambda s, d, k: fastinit.xavier_normal(s, seed=k, dtype=d),
     "kaiming_uniform": lambda s, d, k: fastinit.kaiming_uniform(s, seed=k, dtype=d),
-    "kaiming_normal": lambda s, d, k: fastinit.kaiming_normal(s, mode="fan_out",
-                                                              nonlinearity="relu", seed=k,
-                                                              dtype=d),
+    "kaiming_normal": lambda s, d, k: fastinit.kaiming_normal(
+        s, mode="fan_out", nonlinearity="relu", seed=k, dtype=d
+    ),
     "lecun_uniform": lambda s, d, k: fastinit.lecun_uniform(s, seed=k, dtype=d),
     "lecun_normal": lambda s, d, k: fastinit.lecun_normal(s, seed=k, dtype=d),
     "vs_trunc": lambda s, d, k: fastinit.variance_scaling(s, 2.0, "fan_avg", seed=k, dtype=d),
-    "vs_normal": lambda s, d, k: fastinit.variance_scaling(s, 0.5, "fan_out", "normal", seed=k,
-                                                           dtype=d),
-    "vs_uniform": lambda s, d, k: fastinit.variance_scaling(s, 1.0, "fan_in", "uniform",
-                                                            seed=k, dtype=d),
+    "vs_normal": lambda s, d, k: fastinit.variance_scaling(
+        s, 0.5, "fan_out", "normal", seed=k, dtype=d
+    ),
+    "vs_uniform": lambda s, d, k: fastinit.variance_scaling(
+        s, 1.0, "fan_in", "uniform", seed=k, dtype=d
+    ),
     "orthogonal": lambda s, d, k: fastinit.orthogonal(s, 1.5, seed=k, dtype=d),
     "sparse": lambda s, d, k: fastinit.sparse(s, 0.3, 0.1, seed=k, dtype=d),
     "constant": lambda s, d, k: fastinit.constant(s, 0.1, dtype=d),
@@ -318,8 +359,11 @@ def test_allocating_random_raw() -> None:
 @pytest.fixture
 def keep_global_generator(monkeypatch):
     """manual_seed replaces the global generator; put the original object back afterwards."""
-    monkeypatch.setattr(fastinit._random.generator, "_default_generator",
-                        fastinit._random.generator._default_generator)
+    monkeypatch.setattr(
+        fastinit._random.generator,
+        "_default_generator",
+        fastinit._random.generator._default_generator,
+    )
 
 
 GEN_SHAPE = (12, 10)
@@ -366,9 +410,12 @@ def test_manual_seed_allocating_form() -> None:
 # ---- empty arrays ----------------------------------------------------------------------------
 
 
-EMPTY = [pytest.param(s, shape, id=f"{s}-{shape}") for s in SCHEMES
-         for shape in [(0,), (0, 4), (4, 0), (2, 0, 3), (0, 3, 3, 3)]
-         if len(shape) in SCHEMES[s][1]]
+EMPTY = [
+    pytest.param(s, shape, id=f"{s}-{shape}")
+    for s in SCHEMES
+    for shape in [(0,), (0, 4), (4, 0), (2, 0, 3), (0, 3, 3, 3)]
+    if len(shape) in SCHEMES[s][1]
+]
 
 
 @pytest.mark.parametrize("scheme,shape", EMPTY)

@@ -38,7 +38,12 @@ SCRIPT = textwrap.dedent("""
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
 def test_in_place_fill_raises_peak_rss_by_at_most_16_mib(dtype):
     # Outside the source tree, so the child imports the installed package, not ./fastinit.
-    out = subprocess.run([sys.executable, "-c", SCRIPT, dtype], capture_output=True, text=True,
-                         check=True, cwd=tempfile.gettempdir())
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, dtype],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tempfile.gettempdir(),
+    )
     growth = float(out.stdout.strip().splitlines()[-1])
     assert growth <= 16.0, f"peak RSS grew by {growth:.1f} MiB during in-place fills"

@@ -16,20 +16,23 @@ import math
 import ml_dtypes
 import numpy as np
 import pytest
+import reference as R
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import fastinit
 from fastinit._random.plans import inward_bounds
 
-import reference as R
-
 BF16 = np.dtype(ml_dtypes.bfloat16)
 DTYPES = [np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16), BF16]
 UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
-FAST = settings(derandomize=True, deadline=None, max_examples=150,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    derandomize=True,
+    deadline=None,
+    max_examples=150,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 FEW = settings(FAST, max_examples=50)
 
 
@@ -90,8 +93,10 @@ def strided_views(draw, shape_strategy=shapes, dtype=None):
     perm = draw(st.permutations(range(len(vshape))))
     # base shape in the permuted order, so that base[slices].transpose(inverse) has vshape.
     bshape = tuple(vshape[p] * abs(steps[p]) + pads[p] for p in perm)
-    base = np.frombuffer(np.random.default_rng(7).bytes(max(1, math.prod(bshape)) * dt.itemsize),
-                         dtype=UINT[dt.itemsize])[:math.prod(bshape)].copy()
+    base = np.frombuffer(
+        np.random.default_rng(7).bytes(max(1, math.prod(bshape)) * dt.itemsize),
+        dtype=UINT[dt.itemsize],
+    )[: math.prod(bshape)].copy()
     base = base.view(dt).reshape(bshape)
     slices = []
     for p in perm:
@@ -137,6 +142,7 @@ def finite_float(dt: np.dtype, lim: float = None) -> st.SearchStrategy[float]:
 
 # ---- schemes used for the structural properties --------------------------------------------------
 
+
 def _u(out, seed, **kw):
     return fastinit.uniform(out, -0.5, 2.0, seed=seed, **kw)
 
@@ -161,8 +167,9 @@ SCHEMES = {"uniform": _u, "normal": _n, "trunc_normal": _tn, "trunc_normal_tail"
 FAN_SCHEMES = {
     "xavier_uniform": lambda o, s, **kw: fastinit.xavier_uniform(o, seed=s, **kw),
     "kaiming_normal": lambda o, s, **kw: fastinit.kaiming_normal(o, seed=s, **kw),
-    "variance_scaling": lambda o, s, **kw: fastinit.variance_scaling(o, 2.0, "fan_avg", seed=s,
-                                                                     **kw),
+    "variance_scaling": lambda o, s, **kw: fastinit.variance_scaling(
+        o, 2.0, "fan_avg", seed=s, **kw
+    ),
 }
 
 
@@ -171,6 +178,7 @@ def fill_new(fn, shape, dt, seed, **kw):
 
 
 # ---- (a) uniform equals the reference ----------------------------------------------------------
+
 
 @st.composite
 def uniform_case(draw):
@@ -185,8 +193,7 @@ def uniform_case(draw):
 
 
 @FAST
-@given(case=uniform_case(), vb=st.data(), seed=seeds, stream=streams,
-       gen=st.booleans())
+@given(case=uniform_case(), vb=st.data(), seed=seeds, stream=streams, gen=st.booleans())
 def test_uniform_equals_reference(case, vb, seed, stream, gen):
     dt, low, high = case
     base, view = vb.draw(strided_views(dtype=dt))
@@ -212,32 +219,48 @@ def test_uniform_equals_reference(case, vb, seed, stream, gen):
 
 def _same_view(other: np.ndarray, base: np.ndarray, view: np.ndarray) -> np.ndarray:
     """The view of `other` (same shape as `base`) at the positions `view` takes from `base`."""
-    off = (view.__array_interface__["data"][0] - base.__array_interface__["data"][0]) \
-        if view.size else 0
+    off = (
+        (view.__array_interface__["data"][0] - base.__array_interface__["data"][0])
+        if view.size
+        else 0
+    )
     isz = base.itemsize
     assert off % isz == 0
     strides = tuple(s // isz * other.itemsize for s in view.strides)
     flat = other.reshape(-1)
     start = off // isz
-    return np.lib.stride_tricks.as_strided(flat[start:] if view.size else flat,
-                                           shape=view.shape, strides=strides, writeable=True)
+    return np.lib.stride_tricks.as_strided(
+        flat[start:] if view.size else flat, shape=view.shape, strides=strides, writeable=True
+    )
 
 
 @FAST
-@given(dt=st.sampled_from(DTYPES[:2]), n=st.integers(0, 40), seed=seeds, stream=streams,
-       full_extra=st.integers(0, 40))
+@given(
+    dt=st.sampled_from(DTYPES[:2]),
+    n=st.integers(0, 40),
+    seed=seeds,
+    stream=streams,
+    full_extra=st.integers(0, 40),
+)
 def test_uniform_shard_offset_equals_reference(dt, n, seed, stream, full_extra):
     """A 1-D shard [start, start + n) of a longer tensor is the stream from element start."""
     full = n + full_extra
     start = full_extra // 2
     out = np.empty(n, dt)
-    fastinit.uniform(out, -1.0, 3.0, seed=fastinit.Generator(seed, stream=stream),
-                     full_shape=(full,), index=(slice(start, start + n),))
+    fastinit.uniform(
+        out,
+        -1.0,
+        3.0,
+        seed=fastinit.Generator(seed, stream=stream),
+        full_shape=(full,),
+        index=(slice(start, start + n),),
+    )
     lo, hi = inward_bounds(-1.0, 3.0, dt)
     assert_same_bits(out, R.uniform(n, lo, hi, dt, seed, stream, start))
 
 
 # ---- (b) views and shards equal the whole -------------------------------------------------------
+
 
 @FAST
 @given(name=st.sampled_from(sorted(SCHEMES)), vb=st.data(), seed=seeds)
@@ -256,8 +279,9 @@ def test_view_equals_contiguous(name, vb, seed):
 @FEW
 @given(name=st.sampled_from(sorted(FAN_SCHEMES)), vb=st.data(), seed=seeds)
 def test_fan_scheme_view_equals_contiguous(name, vb, seed):
-    base, view = vb.draw(strided_views(st.lists(st.integers(0, 5), min_size=2,
-                                                max_size=4).map(tuple)))
+    base, view = vb.draw(
+        strided_views(st.lists(st.integers(0, 5), min_size=2, max_size=4).map(tuple))
+    )
     assume(view.size > 0)
     fn = FAN_SCHEMES[name]
     want = fill_new(fn, view.shape, view.dtype, seed)
@@ -266,9 +290,15 @@ def test_fan_scheme_view_equals_contiguous(name, vb, seed):
 
 
 @FAST
-@given(name=st.sampled_from(sorted(SCHEMES) + ["random_raw"]), dt=dtypes,
-       full=st.lists(st.integers(0, 6), min_size=0, max_size=4).map(tuple), data=st.data(),
-       seed=seeds, stream=streams, layout=st.sampled_from(["c", "f", "neg"]))
+@given(
+    name=st.sampled_from(sorted(SCHEMES) + ["random_raw"]),
+    dt=dtypes,
+    full=st.lists(st.integers(0, 6), min_size=0, max_size=4).map(tuple),
+    data=st.data(),
+    seed=seeds,
+    stream=streams,
+    layout=st.sampled_from(["c", "f", "neg"]),
+)
 def test_shard_equals_whole_part(name, dt, full, data, seed, stream, layout):
     index = data.draw(shard_indices(full))
     fn = _raw if name == "random_raw" else SCHEMES[name]
@@ -289,9 +319,13 @@ def test_shard_equals_whole_part(name, dt, full, data, seed, stream, layout):
 
 
 @FEW
-@given(name=st.sampled_from(sorted(FAN_SCHEMES)), dt=dtypes,
-       full=st.lists(st.integers(1, 6), min_size=2, max_size=4).map(tuple), data=st.data(),
-       seed=seeds)
+@given(
+    name=st.sampled_from(sorted(FAN_SCHEMES)),
+    dt=dtypes,
+    full=st.lists(st.integers(1, 6), min_size=2, max_size=4).map(tuple),
+    data=st.data(),
+    seed=seeds,
+)
 def test_fan_scheme_shard_equals_whole_part(name, dt, full, data, seed):
     index = data.draw(shard_indices(full))
     fn = FAN_SCHEMES[name]
@@ -303,9 +337,17 @@ def test_fan_scheme_shard_equals_whole_part(name, dt, full, data, seed):
 
 # ---- parameters: bounds hold, far tails ---------------------------------------------------------
 
+
 @FAST
-@given(dt=dtypes, shape=shapes, seed=seeds, mean=st.floats(-10, 10),
-       std=st.floats(1e-3, 10), za=st.floats(-60, 60), width=st.floats(1e-3, 40))
+@given(
+    dt=dtypes,
+    shape=shapes,
+    seed=seeds,
+    mean=st.floats(-10, 10),
+    std=st.floats(1e-3, 10),
+    za=st.floats(-60, 60),
+    width=st.floats(1e-3, 40),
+)
 def test_trunc_normal_within_bounds_incl_far_tails(dt, shape, seed, mean, std, za, width):
     a = mean + za * std
     b = a + width * std
@@ -344,8 +386,14 @@ big_shapes = st.tuples(st.integers(1, 700), st.integers(190, 700))
 
 
 @settings(FAST, max_examples=30)
-@given(name=st.sampled_from(sorted(ALL_SCHEMES)), dt=dtypes, shape=big_shapes, seed=seeds,
-       transpose=st.booleans(), step=st.sampled_from([1, 2, -1]))
+@given(
+    name=st.sampled_from(sorted(ALL_SCHEMES)),
+    dt=dtypes,
+    shape=big_shapes,
+    seed=seeds,
+    transpose=st.booleans(),
+    step=st.sampled_from([1, 2, -1]),
+)
 def test_thread_count_does_not_matter(name, dt, shape, seed, transpose, step):
     fn = ALL_SCHEMES[name]
     if name == "random_raw":
@@ -372,15 +420,19 @@ def test_thread_count_does_not_matter(name, dt, shape, seed, transpose, step):
 @pytest.mark.slow
 @pytest.mark.skipif(not has_numba(), reason="numba is not installed")
 @settings(FAST, max_examples=40)
-@given(name=st.sampled_from(sorted(ALL_SCHEMES) + sorted(FAN_SCHEMES)), dt=dtypes,
-       vb=st.data(), seed=seeds, nthreads=st.sampled_from([1, 2, 3]),
-       big=st.booleans())
+@given(
+    name=st.sampled_from(sorted(ALL_SCHEMES) + sorted(FAN_SCHEMES)),
+    dt=dtypes,
+    vb=st.data(),
+    seed=seeds,
+    nthreads=st.sampled_from([1, 2, 3]),
+    big=st.booleans(),
+)
 def test_numba_backend_equals_core(name, dt, vb, seed, nthreads, big):
     fn = ALL_SCHEMES.get(name) or FAN_SCHEMES[name]
     if name == "random_raw":
         dt = np.dtype(np.uint32)
-    shape_st = big_shapes if big else st.lists(st.integers(0, 5), min_size=2,
-                                                max_size=4).map(tuple)
+    shape_st = big_shapes if big else st.lists(st.integers(0, 5), min_size=2, max_size=4).map(tuple)
     shape = vb.draw(shape_st)
     index = vb.draw(shard_indices(shape))
     active = fastinit.info()["backend"]
@@ -409,17 +461,29 @@ BAD_CALLS = [
     ("uniform low -inf", lambda o, s: fastinit.uniform(o, -INF, 1.0, seed=s)),
     ("uniform high inf", lambda o, s: fastinit.uniform(o, 0.0, INF, seed=s)),
     ("uniform low > high", lambda o, s: fastinit.uniform(o, 1.0, 0.5, seed=s)),
-    ("uniform no value between", lambda o, s: fastinit.uniform(
-        o, 0.1, float(np.nextafter(0.1, 1.0)), seed=s)),
+    (
+        "uniform no value between",
+        lambda o, s: fastinit.uniform(o, 0.1, float(np.nextafter(0.1, 1.0)), seed=s),
+    ),
     ("uniform str param", lambda o, s: fastinit.uniform(o, "0", 1.0, seed=s)),
     ("uniform complex param", lambda o, s: fastinit.uniform(o, 0j, 1.0, seed=s)),
-    ("uniform beyond the dtype", lambda o, s: fastinit.uniform(
-        o, -1e300 if o.dtype != np.float64 else -INF, 1.0, seed=s)),
-    ("uniform span overflows", lambda o, s: fastinit.uniform(o, -6e4 if o.itemsize == 2 and
-                                                             o.dtype == np.float16 else -3e38,
-                                                             6e4 if o.dtype == np.float16
-                                                             else 3e38, seed=s)
-     if o.dtype != np.float64 else fastinit.uniform(o, -1.7e308, 1.7e308, seed=s)),
+    (
+        "uniform beyond the dtype",
+        lambda o, s: fastinit.uniform(o, -1e300 if o.dtype != np.float64 else -INF, 1.0, seed=s),
+    ),
+    (
+        "uniform span overflows",
+        lambda o, s: (
+            fastinit.uniform(
+                o,
+                -6e4 if o.itemsize == 2 and o.dtype == np.float16 else -3e38,
+                6e4 if o.dtype == np.float16 else 3e38,
+                seed=s,
+            )
+            if o.dtype != np.float64
+            else fastinit.uniform(o, -1.7e308, 1.7e308, seed=s)
+        ),
+    ),
     ("normal mean nan", lambda o, s: fastinit.normal(o, NAN, 1.0, seed=s)),
     ("normal mean inf", lambda o, s: fastinit.normal(o, INF, 1.0, seed=s)),
     ("normal std nan", lambda o, s: fastinit.normal(o, 0.0, NAN, seed=s)),
@@ -438,45 +502,67 @@ BAD_CALLS = [
     ("trunc far beyond", lambda o, s: fastinit.trunc_normal(o, 0.0, 1.0, 1e20, 2e20, seed=s)),
     ("kaiming bad mode", lambda o, s: fastinit.kaiming_uniform(o, mode="fan_avg", seed=s)),
     ("kaiming bad mode 2", lambda o, s: fastinit.kaiming_normal(o, mode="fan", seed=s)),
-    ("kaiming bad nonlinearity", lambda o, s: fastinit.kaiming_uniform(
-        o, nonlinearity="swish", seed=s)),
+    (
+        "kaiming bad nonlinearity",
+        lambda o, s: fastinit.kaiming_uniform(o, nonlinearity="swish", seed=s),
+    ),
     ("kaiming a nan", lambda o, s: fastinit.kaiming_uniform(o, a=NAN, seed=s)),
     ("xavier gain nan", lambda o, s: fastinit.xavier_uniform(o, gain=NAN, seed=s)),
     ("xavier gain inf", lambda o, s: fastinit.xavier_normal(o, gain=INF, seed=s)),
     ("variance_scaling bad mode", lambda o, s: fastinit.variance_scaling(o, 1.0, "fanin", seed=s)),
-    ("variance_scaling bad distribution", lambda o, s: fastinit.variance_scaling(
-        o, 1.0, "fan_in", "gamma", seed=s)),
+    (
+        "variance_scaling bad distribution",
+        lambda o, s: fastinit.variance_scaling(o, 1.0, "fan_in", "gamma", seed=s),
+    ),
     ("variance_scaling scale < 0", lambda o, s: fastinit.variance_scaling(o, -1.0, seed=s)),
     ("variance_scaling scale nan", lambda o, s: fastinit.variance_scaling(o, NAN, seed=s)),
     ("orthogonal gain nan", lambda o, s: fastinit.orthogonal(o, NAN, seed=s)),
     ("sparse sparsity > 1", lambda o, s: fastinit.sparse(o, 1.5, seed=s)),
     ("sparse std < 0", lambda o, s: fastinit.sparse(o, 0.1, -0.1, seed=s)),
     ("index without full_shape", lambda o, s: fastinit.uniform(o, seed=s, index=(0,))),
-    ("full_shape mismatch", lambda o, s: fastinit.uniform(
-        o, seed=s, full_shape=tuple(d + 1 for d in o.shape) + (3,), index=(0,) * o.ndim)),
-    ("index out of range", lambda o, s: fastinit.normal(
-        o, seed=s, full_shape=(2,) + o.shape, index=(5,))),
+    (
+        "full_shape mismatch",
+        lambda o, s: fastinit.uniform(
+            o, seed=s, full_shape=tuple(d + 1 for d in o.shape) + (3,), index=(0,) * o.ndim
+        ),
+    ),
+    (
+        "index out of range",
+        lambda o, s: fastinit.normal(o, seed=s, full_shape=(2,) + o.shape, index=(5,)),
+    ),
     ("bad full_shape", lambda o, s: fastinit.uniform(o, seed=s, full_shape=(-1,), index=())),
 ]
 BAD_SEEDS = [-1, 2**64, 1.5, "0", True, [1], NAN, np.float64(3.0)]
-BAD_ARRAYS = ["readonly", "int32", "int64", "uint8", "complex64", "bool", "object",
-              "byteswapped", "broadcast"]
+BAD_ARRAYS = [
+    "readonly",
+    "int32",
+    "int64",
+    "uint8",
+    "complex64",
+    "bool",
+    "object",
+    "byteswapped",
+    "broadcast",
+]
 
 
 def _make_bad_array(kind: str, shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
     n = max(1, math.prod(shape))
     if kind == "readonly":
-        a = np.arange(n, dtype=np.float64).astype(dt)[:math.prod(shape)].reshape(shape)
+        a = np.arange(n, dtype=np.float64).astype(dt)[: math.prod(shape)].reshape(shape)
         a.setflags(write=False)
         return a
     if kind == "byteswapped":
-        return np.arange(n, dtype=np.float64)[:math.prod(shape)].reshape(shape).astype(
-            np.dtype(np.float32).newbyteorder())
+        return (
+            np.arange(n, dtype=np.float64)[: math.prod(shape)]
+            .reshape(shape)
+            .astype(np.dtype(np.float32).newbyteorder())
+        )
     if kind == "broadcast":
         return np.broadcast_to(np.arange(1.0, dtype=np.float32), (3, 2))
     if kind == "object":
         return np.full(shape, 1.5, dtype=object)
-    return (np.arange(n) % 3)[:math.prod(shape)].reshape(shape).astype(kind)
+    return (np.arange(n) % 3)[: math.prod(shape)].reshape(shape).astype(kind)
 
 
 def _snapshot(a: np.ndarray) -> bytes:
@@ -487,13 +573,19 @@ nonempty_2d_plus = st.lists(st.integers(1, 5), min_size=2, max_size=2).map(tuple
 
 
 @settings(FAST, max_examples=400)
-@given(case=st.sampled_from(BAD_CALLS), dt=dtypes, shape=nonempty_2d_plus,
-       use_gen=st.booleans(), gen_stream=streams, seed=seeds, view=st.booleans())
-def test_invalid_params_raise_and_change_nothing(case, dt, shape, use_gen, gen_stream, seed,
-                                                 view):
+@given(
+    case=st.sampled_from(BAD_CALLS),
+    dt=dtypes,
+    shape=nonempty_2d_plus,
+    use_gen=st.booleans(),
+    gen_stream=streams,
+    seed=seeds,
+    view=st.booleans(),
+)
+def test_invalid_params_raise_and_change_nothing(case, dt, shape, use_gen, gen_stream, seed, view):
     _, call = case
     base = np.full((shape[0], shape[1] * 2), 0.75, dt)
-    out = base[:, ::-2] if view else base[:, :shape[1]]
+    out = base[:, ::-2] if view else base[:, : shape[1]]
     before = base.tobytes()
     gen = fastinit.Generator(seed, stream=gen_stream)
     with pytest.raises((TypeError, ValueError)):
@@ -515,14 +607,22 @@ ALL_CALLS = [
     ("constant", lambda o, s: fastinit.constant(o, 0.5)),
     ("zeros", lambda o, s: fastinit.zeros(o)),
     ("eye", lambda o, s: fastinit.eye(o)),
-    ("uniform shard", lambda o, s: fastinit.uniform(o, seed=s, full_shape=o.shape,
-                                                    index=(slice(None),) * o.ndim)),
+    (
+        "uniform shard",
+        lambda o, s: fastinit.uniform(o, seed=s, full_shape=o.shape, index=(slice(None),) * o.ndim),
+    ),
 ]
 
 
 @settings(FAST, max_examples=300)
-@given(case=st.sampled_from(ALL_CALLS), kind=st.sampled_from(BAD_ARRAYS), dt=dtypes,
-       shape=nonempty_2d_plus, gen_stream=streams, seed=seeds)
+@given(
+    case=st.sampled_from(ALL_CALLS),
+    kind=st.sampled_from(BAD_ARRAYS),
+    dt=dtypes,
+    shape=nonempty_2d_plus,
+    gen_stream=streams,
+    seed=seeds,
+)
 def test_invalid_arrays_raise_and_change_nothing(case, kind, dt, shape, gen_stream, seed):
     _, call = case
     out = _make_bad_array(kind, shape, dt)
@@ -535,8 +635,12 @@ def test_invalid_arrays_raise_and_change_nothing(case, kind, dt, shape, gen_stre
 
 
 @settings(FAST, max_examples=200)
-@given(case=st.sampled_from([c for c in ALL_CALLS if c[0] not in ("constant", "zeros", "eye")]),
-       bad=st.sampled_from(BAD_SEEDS), dt=dtypes, shape=nonempty_2d_plus)
+@given(
+    case=st.sampled_from([c for c in ALL_CALLS if c[0] not in ("constant", "zeros", "eye")]),
+    bad=st.sampled_from(BAD_SEEDS),
+    dt=dtypes,
+    shape=nonempty_2d_plus,
+)
 def test_invalid_seeds_raise_and_change_nothing(case, bad, dt, shape):
     _, call = case
     out = np.full(shape, 0.75, dt)
@@ -547,8 +651,10 @@ def test_invalid_seeds_raise_and_change_nothing(case, bad, dt, shape):
 
 
 @FEW
-@given(bad_seed=st.sampled_from(BAD_SEEDS[:5] + [2**70]),
-       bad_stream=st.sampled_from([-1, 2**32, 1.0, "1", None]))
+@given(
+    bad_seed=st.sampled_from(BAD_SEEDS[:5] + [2**70]),
+    bad_stream=st.sampled_from([-1, 2**32, 1.0, "1", None]),
+)
 def test_invalid_generator_arguments(bad_seed, bad_stream):
     with pytest.raises((TypeError, ValueError)):
         fastinit.Generator(bad_seed)

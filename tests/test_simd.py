@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-import fastinit
-from fastinit._backends.codes import Scheme
-from fastinit._backends import dispatch as B
-from fastinit._input.dtypes import resolve_dtype
-from fastinit._random.plans import inward_bounds, trunc_normal_constants, trunc_normal_params
-
 import reference as R
 from kernel_cases import KERNEL_CASES
+
+import fastinit
+from fastinit._backends import dispatch as B
+from fastinit._backends.codes import Scheme
+from fastinit._input.dtypes import resolve_dtype
+from fastinit._random.plans import inward_bounds, trunc_normal_constants, trunc_normal_params
 
 core = pytest.importorskip("fastinit._core")
 
@@ -42,7 +41,7 @@ def _aligned_empty(n, dt, align=64):
     them)."""
     raw = np.empty(n * dt.itemsize + align, np.uint8)
     off = -raw.ctypes.data % align
-    out = raw[off:off + n * dt.itemsize].view(dt)
+    out = raw[off : off + n * dt.itemsize].view(dt)
     assert out.ctypes.data % align == 0
     return out
 
@@ -114,19 +113,28 @@ def test_streamed_sizes_agree(scheme, dtype, first):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
-@pytest.mark.parametrize("mean,std,half", [(0.0, 1.0, 2.0), (0.5, 2.0, 1.0), (-3.0, 0.25, 1.5),
-                                           (0.0, 0.02, 0.04)])
+@pytest.mark.parametrize(
+    "mean,std,half", [(0.0, 1.0, 2.0), (0.5, 2.0, 1.0), (-3.0, 0.25, 1.5), (0.0, 0.02, 0.04)]
+)
 def test_centred_intervals_have_mirrored_branches(dtype, mean, std, half):
     """An interval centred on the mean gives two branches whose constants are equal but for
     SGN = -SGN, bit for bit once rounded to the compute type: the set-up the SIMD loops detect
     (csrc/include/fastinit/transforms.h, trunc_symmetric) to skip the per-lane selects."""
     dt = resolve_dtype(dtype)
     compute = np.float64 if dt == np.float64 else np.float32
-    flat = np.asarray(trunc_normal_params(trunc_normal_constants(
-        mean, std, mean - half * std, mean + half * std, dt)), compute)
+    flat = np.asarray(
+        trunc_normal_params(
+            trunc_normal_constants(mean, std, mean - half * std, mean + half * std, dt)
+        ),
+        compute,
+    )
     b0, b1 = flat[6:14].copy(), flat[14:22].copy()
     b1[7] = -b1[7]
     assert np.array_equal(b0.view(np.uint8), b1.view(np.uint8))
-    lopsided = np.asarray(trunc_normal_params(trunc_normal_constants(
-        mean, std, mean - half * std, mean + 1.5 * half * std, dt)), compute)
+    lopsided = np.asarray(
+        trunc_normal_params(
+            trunc_normal_constants(mean, std, mean - half * std, mean + 1.5 * half * std, dt)
+        ),
+        compute,
+    )
     assert not np.array_equal(lopsided[6:13], lopsided[14:21])

@@ -34,19 +34,28 @@ import math
 import numpy as np
 import pytest
 import scipy.stats as st
+from rounded import RoundedModel, grid, inward, ks_distance, ks_pvalue
 from scipy.special import log_ndtr, ndtr
+from test_distributions import (
+    DTYPES,
+    EPS,
+    HARD,
+    HARD64,
+    HUGE,
+    _hard_id,
+    _trunc_case,
+    registry,
+    seed_of,
+)
 
 import fastinit
-from rounded import RoundedModel, grid, inward, ks_distance, ks_pvalue
-from test_distributions import (DTYPES, EPS, HARD, HARD64, HUGE, _hard_id, _trunc_case, registry,
-                                seed_of)
 
 pytestmark = pytest.mark.slow
 
 N = 10_000_000
-SHAPE = (2500, 4000)            # 10**7 elements; fan_in 4000, fan_out 2500
-SPARSE_SHAPE = (2500, 5001)     # sparsity 0.2 leaves 10,002,000 non-zeros (float16 rounds ~8
-                                # of them to 0)
+SHAPE = (2500, 4000)  # 10**7 elements; fan_in 4000, fan_out 2500
+SPARSE_SHAPE = (2500, 5001)  # sparsity 0.2 leaves 10,002,000 non-zeros (float16 rounds ~8
+# of them to 0)
 BINS = 1000
 MIN_EXPECTED = 100.0
 # float32 values are computed to within about 1 ulp (mean error about +0.2 ulp for [40, 41]), so a
@@ -58,11 +67,17 @@ MOMENT_SIGMA = 6.0
 
 # One case of every public random scheme (the registry has more variants of each, at 10**6).
 SCHEME_CASES = [
-    "uniform(-0.3,0.7)", "normal(0.5,2)", "trunc_normal()",
-    "xavier_uniform(gain=1.000)", "xavier_normal(gain=1.667)",
-    "kaiming_uniform(default)", "kaiming_normal(relu,fan_out)",
-    "lecun_uniform", "lecun_normal",
-    "variance_scaling(2.0,fan_in,truncated_normal)", "variance_scaling(2.0,fan_out,normal)",
+    "uniform(-0.3,0.7)",
+    "normal(0.5,2)",
+    "trunc_normal()",
+    "xavier_uniform(gain=1.000)",
+    "xavier_normal(gain=1.667)",
+    "kaiming_uniform(default)",
+    "kaiming_normal(relu,fan_out)",
+    "lecun_uniform",
+    "lecun_normal",
+    "variance_scaling(2.0,fan_in,truncated_normal)",
+    "variance_scaling(2.0,fan_out,normal)",
     "variance_scaling(2.0,fan_avg,uniform)",
     "sparse(0.2,0.05) non-zeros",
 ]
@@ -78,17 +93,20 @@ class TruncNormCDF:
 
     def __init__(self, frozen) -> None:
         self.alpha, self.beta = (float(v) for v in frozen.args[:2])
-        self.loc, self.scale = float(frozen.kwds.get("loc", 0.0)), float(frozen.kwds.get("scale", 1.0))
+        self.loc, self.scale = (
+            float(frozen.kwds.get("loc", 0.0)),
+            float(frozen.kwds.get("scale", 1.0)),
+        )
         self.ppf = frozen.ppf
 
     def cdf(self, x) -> np.ndarray:
         t = (np.asarray(x, dtype=np.float64) - self.loc) / self.scale
         a, b = self.alpha, self.beta
         with np.errstate(invalid="ignore", divide="ignore"):
-            if a >= 0:      # right of the mean: survival functions, measured from a
+            if a >= 0:  # right of the mean: survival functions, measured from a
                 la = log_ndtr(-a)
                 f = -np.expm1(log_ndtr(-t) - la) / -np.expm1(log_ndtr(-b) - la)
-            elif b <= 0:    # left of the mean: CDFs, measured from b
+            elif b <= 0:  # left of the mean: CDFs, measured from b
                 lb = log_ndtr(b)
                 ra = np.expm1(log_ndtr(a) - lb)
                 f = (np.expm1(log_ndtr(t) - lb) - ra) / -ra
@@ -100,7 +118,9 @@ class TruncNormCDF:
 
 
 def _fast(dist):
-    return TruncNormCDF(dist) if isinstance(getattr(dist, "dist", None), type(st.truncnorm)) else dist
+    return (
+        TruncNormCDF(dist) if isinstance(getattr(dist, "dist", None), type(st.truncnorm)) else dist
+    )
 
 
 def _ordinal32(v: np.ndarray) -> np.ndarray:
@@ -148,8 +168,15 @@ def chi2_pvalue(xs: np.ndarray, model: RoundedModel) -> tuple[float, int]:
     return float(st.chi2.sf(stat, obs_a.size - 1)), obs_a.size
 
 
-def check_large(x: np.ndarray, dt: np.dtype, dist, mean: float, var: float, kurt: float,
-                bounds: tuple[float, float] | None) -> tuple[float, float]:
+def check_large(
+    x: np.ndarray,
+    dt: np.dtype,
+    dist,
+    mean: float,
+    var: float,
+    kurt: float,
+    bounds: tuple[float, float] | None,
+) -> tuple[float, float]:
     """Bounds, moments, KS and chi-squared of the float64 sample x; returns (KS p, chi2 p)."""
     n = x.size
     assert n >= N
@@ -168,8 +195,10 @@ def check_large(x: np.ndarray, dt: np.dtype, dist, mean: float, var: float, kurt
         eps = EPS[dt.name]
         allow_mean, allow_var = 2 * eps * math.sqrt(var), 4 * eps * var
     assert abs(s_mean - mean) <= MOMENT_SIGMA * math.sqrt(var / n) + allow_mean, (s_mean, mean)
-    assert abs(s_var - var) <= MOMENT_SIGMA * var * math.sqrt((kurt + 2) / n) + allow_var, \
-        (s_var, var)
+    assert abs(s_var - var) <= MOMENT_SIGMA * var * math.sqrt((kurt + 2) / n) + allow_var, (
+        s_var,
+        var,
+    )
 
     xs = np.sort(x)
     p_ks = ks_pvalue(xs, model)
@@ -245,8 +274,9 @@ def test_scheme_1e7(name: str, dtname: str) -> None:
 
 def _trunc_1e7(mean, std, a, b, dtname):
     dt = DTYPES[dtname]
-    w = fastinit.trunc_normal((N,), mean, std, a, b, dtype=dt,
-                              seed=seed_of("1e7", mean, std, a, b, dtname))
+    w = fastinit.trunc_normal(
+        (N,), mean, std, a, b, dtype=dt, seed=seed_of("1e7", mean, std, a, b, dtname)
+    )
     c = _trunc_case("trunc", None, mean, std, a, b)
     return check_large(w.astype(np.float64), dt, c.make(0, 0), c.mean, c.var, c.kurt, (a, b))
 
@@ -294,9 +324,17 @@ def test_trunc_normal_narrow_and_huge_float64_1e7(params) -> None:
 
 
 @pytest.mark.parametrize("dtname", ["float16", "bfloat16"])
-@pytest.mark.parametrize("params", [(0.0, 1.0, 4.0, 6.0), (0.0, 1.0, -8.0, -7.0),
-                                    (0.0, 1.0, 0.0, 1e-3), (0.0, 1.0, -math.inf, 0.5),
-                                    (0.0, 1.0, 3.0, math.inf), (0.0, 0.02, -0.04, 0.04)],
-                         ids=_hard_id)
+@pytest.mark.parametrize(
+    "params",
+    [
+        (0.0, 1.0, 4.0, 6.0),
+        (0.0, 1.0, -8.0, -7.0),
+        (0.0, 1.0, 0.0, 1e-3),
+        (0.0, 1.0, -math.inf, 0.5),
+        (0.0, 1.0, 3.0, math.inf),
+        (0.0, 0.02, -0.04, 0.04),
+    ],
+    ids=_hard_id,
+)
 def test_trunc_normal_far_tails_16bit_1e7(params, dtname: str) -> None:
     _trunc_1e7(*params, dtname)

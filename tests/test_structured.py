@@ -16,8 +16,12 @@ import scipy.stats as st
 import fastinit
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
-DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64),
-          "float16": np.dtype(np.float16), "bfloat16": BF16}
+DTYPES = {
+    "float32": np.dtype(np.float32),
+    "float64": np.dtype(np.float64),
+    "float16": np.dtype(np.float16),
+    "bfloat16": BF16,
+}
 # Unit roundoff (half an ulp, relative) of rounding to nearest in each dtype.
 UNIT = {"float32": 2.0**-24, "float64": 2.0**-53, "float16": 2.0**-11, "bfloat16": 2.0**-8}
 SIGMA = 6.0  # two-sided p = 2.0e-9 for a normally distributed statistic
@@ -25,8 +29,20 @@ SIGMA = 6.0  # two-sided p = 2.0e-9 for a normally distributed statistic
 
 # ---- orthogonal ------------------------------------------------------------------------------
 
-ORTHO_SHAPES = [(5, 5), (3, 7), (7, 3), (1, 9), (9, 1), (64, 64), (50, 200), (200, 50),
-                (16, 8, 3, 3), (128, 4, 2, 2), (8, 2, 3), (4, 3, 2, 2, 2)]
+ORTHO_SHAPES = [
+    (5, 5),
+    (3, 7),
+    (7, 3),
+    (1, 9),
+    (9, 1),
+    (64, 64),
+    (50, 200),
+    (200, 50),
+    (16, 8, 3, 3),
+    (128, 4, 2, 2),
+    (8, 2, 3),
+    (4, 3, 2, 2, 2),
+]
 
 
 @pytest.mark.parametrize("gain", [1.0, 2.5, -0.5])
@@ -75,12 +91,13 @@ def test_orthogonal_is_haar(shape) -> None:
     vector in R^n, n = max(rows, cols): (x + 1) / 2 ~ Beta((n-1)/2, (n-1)/2), mean 0, variance
     1/n, E[x^4] = 3 / (n (n+2)). Without the diag(R) sign fix Q[0, 0] would be biased."""
     n = max(shape)
-    samples = np.array([fastinit.orthogonal(shape, seed=s, dtype=np.float64)
-                        for s in range(N_HAAR)])
+    samples = np.array(
+        [fastinit.orthogonal(shape, seed=s, dtype=np.float64) for s in range(N_HAAR)]
+    )
     var_x2 = 3.0 / (n * (n + 2)) - 1.0 / n**2
-    for (i, j) in [(0, 0), (shape[0] - 1, shape[1] - 1), (1, 2)]:
+    for i, j in [(0, 0), (shape[0] - 1, shape[1] - 1), (1, 2)]:
         x = samples[:, i, j]
-        assert abs(x.mean()) <= SIGMA * math.sqrt(1.0 / n / N_HAAR)          # 6 sigma
+        assert abs(x.mean()) <= SIGMA * math.sqrt(1.0 / n / N_HAAR)  # 6 sigma
         assert abs((x * x).mean() - 1.0 / n) <= SIGMA * math.sqrt(var_x2 / N_HAAR)
         beta = st.beta((n - 1) / 2, (n - 1) / 2, loc=-1, scale=2)
         assert st.kstest(x, beta.cdf).pvalue > 1e-6  # observed 0.145 .. 0.985
@@ -204,8 +221,17 @@ def dirac_expected(shape, groups, dt):
     return w
 
 
-DIRAC_SHAPES = [(6, 4, 5), (6, 2, 3), (12, 3, 1), (6, 6, 3, 3), (12, 3, 4, 4), (6, 9, 2, 5),
-                (6, 3, 3, 2, 5), (12, 2, 1, 1, 1), (6, 6, 3, 3, 3)]
+DIRAC_SHAPES = [
+    (6, 4, 5),
+    (6, 2, 3),
+    (12, 3, 1),
+    (6, 6, 3, 3),
+    (12, 3, 4, 4),
+    (6, 9, 2, 5),
+    (6, 3, 3, 2, 5),
+    (12, 2, 1, 1, 1),
+    (6, 6, 3, 3, 3),
+]
 
 
 @pytest.mark.parametrize("dtname", list(DTYPES))
@@ -254,8 +280,23 @@ def nearest(value: float, dt: np.dtype) -> float:
     return math.copysign(float(r), value)
 
 
-CONSTANTS = [0.0, -0.0, 1.0, -1.0, 0.1, -0.3, 1 / 3, 2.5, 1e-3, 100.7, 65504.0, 1e-7, 3e-8,
-             1e-8, 1e-30]
+CONSTANTS = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.1,
+    -0.3,
+    1 / 3,
+    2.5,
+    1e-3,
+    100.7,
+    65504.0,
+    1e-7,
+    3e-8,
+    1e-8,
+    1e-30,
+]
 # Values whose correct rounding differs from rounding through float32 first (double rounding).
 DOUBLE_ROUNDING = {
     "float16": [1 + 2**-11 + 2**-40, -(1 + 2**-11 + 2**-40), 1 + 3 * 2**-11 - 2**-40],
@@ -266,12 +307,12 @@ TIES = [1 + 2**-24, 1 + 3 * 2**-24, 1 + 2**-11, 1 + 3 * 2**-11, 1 + 2**-8, 1 + 3
 
 def test_nearest_helper() -> None:
     assert nearest(0.1, np.dtype(np.float16)) == float(np.float16(0.1)) == 0.0999755859375
-    assert nearest(1 + 2**-11, np.dtype(np.float16)) == 1.0                   # tie -> even
-    assert nearest(1 + 3 * 2**-11, np.dtype(np.float16)) == 1 + 2**-9         # tie -> even
-    assert nearest(1 + 2**-11 + 2**-40, np.dtype(np.float16)) == 1 + 2**-10   # above the tie
+    assert nearest(1 + 2**-11, np.dtype(np.float16)) == 1.0  # tie -> even
+    assert nearest(1 + 3 * 2**-11, np.dtype(np.float16)) == 1 + 2**-9  # tie -> even
+    assert nearest(1 + 2**-11 + 2**-40, np.dtype(np.float16)) == 1 + 2**-10  # above the tie
     assert nearest(1 + 2**-8 + 2**-40, BF16) == 1 + 2**-7
-    assert nearest(3e-8, np.dtype(np.float16)) == 2.0**-24                    # subnormal
-    assert nearest(2.0**-25, np.dtype(np.float16)) == 0.0                     # tie -> 0
+    assert nearest(3e-8, np.dtype(np.float16)) == 2.0**-24  # subnormal
+    assert nearest(2.0**-25, np.dtype(np.float16)) == 0.0  # tie -> 0
 
 
 @pytest.mark.parametrize("dtname", list(DTYPES))
@@ -311,8 +352,7 @@ def test_constant_rounds_once(dtname) -> None:
     dt = DTYPES[dtname]
     for v in DOUBLE_ROUNDING[dtname]:
         w = fastinit.constant(np.empty(3, dt), v)
-        assert (w.astype(np.float64) == nearest(v, dt)).all(), (v, nearest(v, dt),
-                                                                 float(w[0]))
+        assert (w.astype(np.float64) == nearest(v, dt)).all(), (v, nearest(v, dt), float(w[0]))
 
 
 def test_constant_strided_leaves_rest() -> None:

@@ -21,14 +21,26 @@ P_MIN = 1e-4  # KS two-sample p bound (fixed seeds: deterministic, not flaky)
 RANDOM = [
     ("uniform_", (-0.5, 2.0), {}, lambda a, s: fastinit.uniform(a, -0.5, 2.0, seed=s)),
     ("normal_", (0.3, 2.0), {}, lambda a, s: fastinit.normal(a, 0.3, 2.0, seed=s)),
-    ("trunc_normal_", (0.0, 1.0, -1.0, 1.5), {},
-     lambda a, s: fastinit.trunc_normal(a, 0.0, 1.0, -1.0, 1.5, seed=s)),
+    (
+        "trunc_normal_",
+        (0.0, 1.0, -1.0, 1.5),
+        {},
+        lambda a, s: fastinit.trunc_normal(a, 0.0, 1.0, -1.0, 1.5, seed=s),
+    ),
     ("xavier_uniform_", (), {"gain": 2.0}, lambda a, s: fastinit.xavier_uniform(a, 2.0, seed=s)),
     ("xavier_normal_", (), {}, lambda a, s: fastinit.xavier_normal(a, seed=s)),
-    ("kaiming_uniform_", (), {"a": math.sqrt(5)},
-     lambda a, s: fastinit.kaiming_uniform(a, math.sqrt(5), seed=s)),
-    ("kaiming_normal_", (), {"mode": "fan_out", "nonlinearity": "relu"},
-     lambda a, s: fastinit.kaiming_normal(a, 0, "fan_out", "relu", seed=s)),
+    (
+        "kaiming_uniform_",
+        (),
+        {"a": math.sqrt(5)},
+        lambda a, s: fastinit.kaiming_uniform(a, math.sqrt(5), seed=s),
+    ),
+    (
+        "kaiming_normal_",
+        (),
+        {"mode": "fan_out", "nonlinearity": "relu"},
+        lambda a, s: fastinit.kaiming_normal(a, 0, "fan_out", "relu", seed=s),
+    ),
     ("orthogonal_", (), {"gain": 1.5}, lambda a, s: fastinit.orthogonal(a, 1.5, seed=s)),
     ("sparse_", (0.3,), {"std": 0.5}, lambda a, s: fastinit.sparse(a, 0.3, 0.5, seed=s)),
 ]
@@ -82,30 +94,36 @@ def test_formulas():
     assert ((t == 0).sum(0) == math.ceil(0.25 * 512)).all()
 
 
-@pytest.mark.parametrize("dtype,npdt", [(torch.float32, np.float32), (torch.float16, np.float16),
-                                        (torch.bfloat16, "bfloat16")])
+@pytest.mark.parametrize(
+    "dtype,npdt",
+    [(torch.float32, np.float32), (torch.float16, np.float16), (torch.bfloat16, "bfloat16")],
+)
 def test_half_dtypes_zero_copy(dtype, npdt):
     t = torch.empty(300, 200, dtype=dtype)
     view = ft.functions._target(t, "x")
-    assert np.shares_memory(view, t.view(torch.int16).numpy() if dtype == torch.bfloat16
-                            else t.numpy())
+    assert np.shares_memory(
+        view, t.view(torch.int16).numpy() if dtype == torch.bfloat16 else t.numpy()
+    )
     ptr = t.data_ptr()
     assert ft.normal_(t, 0.0, 0.02, generator=3) is t and t.data_ptr() == ptr
     ref = fastinit.normal((300, 200), 0.0, 0.02, dtype=npdt, seed=3)
     assert np.array_equal(t.view(torch.int16).numpy(), ref.view(np.int16))
     assert abs(t.float().std().item() / 0.02 - 1) < 0.02
-    theirs = TI["normal_"](torch.empty(300, 200, dtype=dtype), 0.0, 0.02,
-                           generator=torch.Generator().manual_seed(0))
-    assert stats.ks_2samp(t.float().flatten().numpy(),
-                          theirs.float().flatten().numpy()).pvalue > P_MIN
+    theirs = TI["normal_"](
+        torch.empty(300, 200, dtype=dtype), 0.0, 0.02, generator=torch.Generator().manual_seed(0)
+    )
+    assert (
+        stats.ks_2samp(t.float().flatten().numpy(), theirs.float().flatten().numpy()).pvalue > P_MIN
+    )
 
 
 def test_non_contiguous_and_parameters():
     base = torch.zeros(40, 60)
     t = base[:, ::3].T  # strided and transposed
     ft.uniform_(t, -1.0, 1.0, generator=9)
-    assert np.array_equal(t.numpy(), fastinit.uniform(np.empty(t.shape, np.float32), -1.0, 1.0,
-                                                      seed=9))
+    assert np.array_equal(
+        t.numpy(), fastinit.uniform(np.empty(t.shape, np.float32), -1.0, 1.0, seed=9)
+    )
     assert (base[:, 1::3] == 0).all() and (base[:, 2::3] == 0).all()
     cl = torch.empty(8, 4, 3, 3).to(memory_format=torch.channels_last)
     ft.kaiming_uniform_(cl, generator=1)
@@ -124,8 +142,11 @@ def test_deterministic_fills():
     assert torch.equal(ft.dirac_(w, 2), TI["dirac_"](torch.empty_like(w), 2))
     i = torch.empty(4, dtype=torch.int64)  # dtypes fastinit does not fill: torch's own
     assert (ft.constant_(i, 3) == 3).all()
-    with pytest.raises(ft.UnsupportedTensorError, match=r"uniform_: fastinit fills float32, "
-                       r"float64, float16 and bfloat16 tensors, got torch.int64"):
+    with pytest.raises(
+        ft.UnsupportedTensorError,
+        match=r"uniform_: fastinit fills float32, "
+        r"float64, float16 and bfloat16 tensors, got torch.int64",
+    ):
         ft.uniform_(i)
     assert issubclass(ft.UnsupportedTensorError, TypeError)
     assert torch.equal(i, torch.full((4,), 3))  # left as it was
@@ -158,16 +179,19 @@ def test_meta_and_empty():
     assert ft.xavier_uniform_(torch.empty(0, 3)).shape == (0, 3)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda f: f["eye_"](torch.empty(3)), "2 dimensions"),
-    (lambda f: f["dirac_"](torch.empty(3, 3)), "3, 4, or 5"),
-    (lambda f: f["dirac_"](torch.empty(3, 3, 3), 2), "divisible by groups"),
-    (lambda f: f["xavier_uniform_"](torch.empty(3)), "fewer than 2 dimensions"),
-    (lambda f: f["kaiming_normal_"](torch.empty(3, 3), mode="fan_avg"), "Mode fan_avg"),
-    (lambda f: f["kaiming_normal_"](torch.empty(3, 3), nonlinearity="foo"), "nonlinearity"),
-    (lambda f: f["orthogonal_"](torch.empty(3)), "2 or more dimensions"),
-    (lambda f: f["sparse_"](torch.empty(3, 3, 3), 0.1), "2 dimensions"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda f: f["eye_"](torch.empty(3)), "2 dimensions"),
+        (lambda f: f["dirac_"](torch.empty(3, 3)), "3, 4, or 5"),
+        (lambda f: f["dirac_"](torch.empty(3, 3, 3), 2), "divisible by groups"),
+        (lambda f: f["xavier_uniform_"](torch.empty(3)), "fewer than 2 dimensions"),
+        (lambda f: f["kaiming_normal_"](torch.empty(3, 3), mode="fan_avg"), "Mode fan_avg"),
+        (lambda f: f["kaiming_normal_"](torch.empty(3, 3), nonlinearity="foo"), "nonlinearity"),
+        (lambda f: f["orthogonal_"](torch.empty(3)), "2 or more dimensions"),
+        (lambda f: f["sparse_"](torch.empty(3, 3, 3), 0.1), "2 dimensions"),
+    ],
+)
 def test_errors_match_torch(call, match):
     ours = {n: getattr(ft, n) for n in ft.__all__}
     with pytest.raises(ValueError, match=match):
@@ -223,8 +247,14 @@ def test_init_module_matches_reset_parameters(make):
 
 
 def test_init_module_norms_and_determinism():
-    model = nn.Sequential(nn.Linear(8, 8), nn.LayerNorm(8), nn.GroupNorm(2, 8),
-                          nn.BatchNorm1d(8), nn.RMSNorm(8), nn.Linear(8, 4))
+    model = nn.Sequential(
+        nn.Linear(8, 8),
+        nn.LayerNorm(8),
+        nn.GroupNorm(2, 8),
+        nn.BatchNorm1d(8),
+        nn.RMSNorm(8),
+        nn.Linear(8, 4),
+    )
     for p in model.parameters():
         p.data.fill_(7)
     model[3].running_mean.fill_(3)
@@ -305,6 +335,7 @@ def test_import_fastinit_does_not_import_torch():
 def test_bench_torch_model_runs_on_a_tiny_model():
     pytest.importorskip("torch")
     from fastinit.cli.torch_model import bench_torch_model, format_torch_model
+
     r = bench_torch_model(threads=1, repeat=1, dims=(64, 128, 2, 100))
     assert r["params"] == 100 * 64 + 2 * (2 * 64 + 4 * 64 * 64 + 3 * 64 * 128) + 64 + 64 * 100
     assert r["init_module"] > 0 and r["reset_parameters"] > 0

@@ -16,9 +16,22 @@ import fastinit  # noqa: E402
 import fastinit.torch as ft  # noqa: E402
 
 nn = torch.nn
-INIT_NAMES = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
-              "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-              "kaiming_normal_", "orthogonal_", "sparse_")
+INIT_NAMES = (
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "ones_",
+    "zeros_",
+    "eye_",
+    "dirac_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "orthogonal_",
+    "sparse_",
+)
 
 
 def _np(t):
@@ -48,15 +61,23 @@ def test_trunc_normal_is_caught_at_its_top_level():
     assert np.array_equal(_np(t), fastinit.trunc_normal((1000,), 1.0, 2.0, 0.5, 1.5, seed=1))
 
 
-@pytest.mark.parametrize("call, ref", [
-    (lambda t: t.normal_(0.5, 0.02), lambda g: fastinit.normal((64, 8), 0.5, 0.02, seed=g)),
-    (lambda t: t.normal_(mean=0.0, std=3.0), lambda g: fastinit.normal((64, 8), 0.0, 3.0, seed=g)),
-    (lambda t: t.uniform_(-2, 3), lambda g: fastinit.uniform((64, 8), -2.0, 3.0, seed=g)),
-    (lambda t: t.uniform_(**{"from": -1.0, "to": 0.5}),
-     lambda g: fastinit.uniform((64, 8), -1.0, 0.5, seed=g)),
-    (lambda t: t.zero_(), lambda g: np.zeros((64, 8), np.float32)),
-    (lambda t: t.fill_(0.25), lambda g: np.full((64, 8), 0.25, np.float32)),
-])
+@pytest.mark.parametrize(
+    "call, ref",
+    [
+        (lambda t: t.normal_(0.5, 0.02), lambda g: fastinit.normal((64, 8), 0.5, 0.02, seed=g)),
+        (
+            lambda t: t.normal_(mean=0.0, std=3.0),
+            lambda g: fastinit.normal((64, 8), 0.0, 3.0, seed=g),
+        ),
+        (lambda t: t.uniform_(-2, 3), lambda g: fastinit.uniform((64, 8), -2.0, 3.0, seed=g)),
+        (
+            lambda t: t.uniform_(**{"from": -1.0, "to": 0.5}),
+            lambda g: fastinit.uniform((64, 8), -1.0, 0.5, seed=g),
+        ),
+        (lambda t: t.zero_(), lambda g: np.zeros((64, 8), np.float32)),
+        (lambda t: t.fill_(0.25), lambda g: np.full((64, 8), 0.25, np.float32)),
+    ],
+)
 def test_tensor_methods_are_caught(call, ref):
     t = torch.full((64, 8), float("nan"))
     with ft.patch(seed=9):

@@ -16,14 +16,40 @@ transformers = pytest.importorskip("transformers")
 import fastinit.torch as ft  # noqa: E402
 
 TINY = {
-    "llama": ("LlamaConfig", dict(vocab_size=256, hidden_size=64, intermediate_size=96,
-                                  num_hidden_layers=2, num_attention_heads=4,
-                                  num_key_value_heads=2)),
-    "gpt2": ("GPT2Config", dict(vocab_size=256, n_embd=64, n_layer=2, n_head=4, n_positions=64,
-                                bos_token_id=0, eos_token_id=0)),
-    "bert": ("BertConfig", dict(vocab_size=256, hidden_size=64, num_hidden_layers=2,
-                                num_attention_heads=4, intermediate_size=96,
-                                max_position_embeddings=64)),
+    "llama": (
+        "LlamaConfig",
+        dict(
+            vocab_size=256,
+            hidden_size=64,
+            intermediate_size=96,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+        ),
+    ),
+    "gpt2": (
+        "GPT2Config",
+        dict(
+            vocab_size=256,
+            n_embd=64,
+            n_layer=2,
+            n_head=4,
+            n_positions=64,
+            bos_token_id=0,
+            eos_token_id=0,
+        ),
+    ),
+    "bert": (
+        "BertConfig",
+        dict(
+            vocab_size=256,
+            hidden_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=96,
+            max_position_embeddings=64,
+        ),
+    ),
 }
 
 
@@ -124,8 +150,9 @@ def test_independent_of_import_order():
     build is torch's."""
     out = {}
     for mode in ("import-inside", "import-before"):
-        proc = subprocess.run([sys.executable, "-c", _SCRIPT, mode], capture_output=True,
-                              text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-c", _SCRIPT, mode], capture_output=True, text=True, timeout=300
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         out[mode] = proc.stdout.split()
     assert out["import-inside"] == out["import-before"]

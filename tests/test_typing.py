@@ -23,16 +23,28 @@ import fastinit.schemes as S
 # Every public scheme (aliases included) with the arguments it needs after `out`, and a shape
 # it accepts at runtime.
 CALLS = {
-    "zeros": ("", "(3, 4)"), "ones": ("", "(3, 4)"), "constant": (", 0.5", "(3, 4)"),
-    "uniform": (", -1.0, 1.0, seed=0", "(3, 4)"), "normal": (", 0.0, 0.02", "(3, 4)"),
-    "trunc_normal": (", std=0.02", "(3, 4)"), "xavier_uniform": ("", "(3, 4)"),
-    "xavier_normal": ("", "(3, 4)"), "kaiming_uniform": (", nonlinearity='relu'", "(3, 4)"),
-    "kaiming_normal": ("", "(3, 4)"), "lecun_uniform": ("", "(3, 4)"),
-    "lecun_normal": ("", "(3, 4)"), "variance_scaling": (", 2.0, 'fan_avg'", "(3, 4)"),
-    "orthogonal": ("", "(3, 4)"), "sparse": (", 0.5", "(3, 4)"), "eye": ("", "(3, 4)"),
-    "dirac": (", 1", "(2, 2, 3)"), "random_raw": (", seed=0", "(3, 4)"),
-    "glorot_uniform": ("", "(3, 4)"), "glorot_normal": ("", "(3, 4)"),
-    "he_uniform": ("", "(3, 4)"), "he_normal": ("", "(3, 4)"),
+    "zeros": ("", "(3, 4)"),
+    "ones": ("", "(3, 4)"),
+    "constant": (", 0.5", "(3, 4)"),
+    "uniform": (", -1.0, 1.0, seed=0", "(3, 4)"),
+    "normal": (", 0.0, 0.02", "(3, 4)"),
+    "trunc_normal": (", std=0.02", "(3, 4)"),
+    "xavier_uniform": ("", "(3, 4)"),
+    "xavier_normal": ("", "(3, 4)"),
+    "kaiming_uniform": (", nonlinearity='relu'", "(3, 4)"),
+    "kaiming_normal": ("", "(3, 4)"),
+    "lecun_uniform": ("", "(3, 4)"),
+    "lecun_normal": ("", "(3, 4)"),
+    "variance_scaling": (", 2.0, 'fan_avg'", "(3, 4)"),
+    "orthogonal": ("", "(3, 4)"),
+    "sparse": (", 0.5", "(3, 4)"),
+    "eye": ("", "(3, 4)"),
+    "dirac": (", 1", "(2, 2, 3)"),
+    "random_raw": (", seed=0", "(3, 4)"),
+    "glorot_uniform": ("", "(3, 4)"),
+    "glorot_normal": ("", "(3, 4)"),
+    "he_uniform": ("", "(3, 4)"),
+    "he_normal": ("", "(3, 4)"),
 }
 SCHEMES = sorted(CALLS)
 
@@ -98,8 +110,9 @@ def test_overloads_match_the_implementation(name):
     impl = inspect.signature(fn).parameters
     for ov, out in zip(overloads, ("ShapeLike", "A")):
         params = inspect.signature(ov).parameters
-        assert [(p.name, p.kind, p.default is p.empty) for p in params.values()] == \
-               [(p.name, p.kind, p.default is p.empty) for p in impl.values()], name
+        assert [(p.name, p.kind, p.default is p.empty) for p in params.values()] == [
+            (p.name, p.kind, p.default is p.empty) for p in impl.values()
+        ], name
         assert params["out"].annotation == out, name
         assert all(params[p].annotation == impl[p].annotation for p in impl if p != "out"), name
 
@@ -116,9 +129,19 @@ def test_mypy_infers_the_return_types(tmp_path: Path):
     root = str(Path(fastinit.__file__).resolve().parent.parent)
     if "site-packages" not in root:
         env["MYPYPATH"] = root
-    cmd = [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-           "--cache-dir", str(tmp_path / "cache"), "--follow-imports=silent",
-           "--no-error-summary", "--hide-error-context", str(snippet)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--strict",
+        "--no-incremental",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--follow-imports=silent",
+        "--no-error-summary",
+        "--hide-error-context",
+        str(snippet),
+    ]
     res = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     out = res.stdout + res.stderr
     assert res.returncode == 0, f"mypy failed ({res.returncode}):\n{out}"

@@ -29,8 +29,9 @@ def chunks(seed: int, chunk: int):
     start = 0
     out = np.empty(chunk, dtype=np.uint32)
     while start + chunk <= TOTAL:
-        fastinit.random_raw(out, seed=seed, full_shape=(TOTAL,),
-                            index=(slice(start, start + chunk),))
+        fastinit.random_raw(
+            out, seed=seed, full_shape=(TOTAL,), index=(slice(start, start + chunk),)
+        )
         yield out.astype("<u4", copy=False).tobytes()
         start += chunk
 
@@ -59,9 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         print("dieharder is not installed (Debian: apt-get install -y dieharder)", file=sys.stderr)
         return 2
     args = a.dieharder_args or ["-a"]
-    print(f"# fastinit {fastinit.__version__} ({fastinit.info()['backend']}, "
-          f"{fastinit.info()['simd']}), random_raw seed={a.seed}, one stream; "
-          f"dieharder -g 200 {' '.join(args)}", flush=True)
+    print(
+        f"# fastinit {fastinit.__version__} ({fastinit.info()['backend']}, "
+        f"{fastinit.info()['simd']}), random_raw seed={a.seed}, one stream; "
+        f"dieharder -g 200 {' '.join(args)}",
+        flush=True,
+    )
     proc = subprocess.Popen([exe, "-g", "200", *args], stdin=subprocess.PIPE)
     pump(a.seed, a.chunk, proc.stdin)
     try:

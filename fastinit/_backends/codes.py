@@ -16,8 +16,17 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Scheme", "dtype_code", "DTYPE_CODES", "DTYPE_ITEMSIZE", "TRUNC_NORMAL_LAYOUT",
-           "TRUNC_BRANCH_FIELDS", "TRUNC_NORMAL_PARAM_COUNT", "PARAM_COUNTS", "trunc_index"]
+__all__ = [
+    "Scheme",
+    "dtype_code",
+    "DTYPE_CODES",
+    "DTYPE_ITEMSIZE",
+    "TRUNC_NORMAL_LAYOUT",
+    "TRUNC_BRANCH_FIELDS",
+    "TRUNC_NORMAL_PARAM_COUNT",
+    "PARAM_COUNTS",
+    "trunc_index",
+]
 
 
 class Scheme(enum.IntEnum):

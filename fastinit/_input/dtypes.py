@@ -7,8 +7,7 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
-__all__ = ["BFLOAT16", "FLOAT_DTYPES", "resolve_dtype", "dtype_max", "dtype_name",
-           "compute_dtype"]
+__all__ = ["BFLOAT16", "FLOAT_DTYPES", "resolve_dtype", "dtype_max", "dtype_name", "compute_dtype"]
 
 BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 

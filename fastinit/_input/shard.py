@@ -13,8 +13,6 @@ from __future__ import annotations
 import operator
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from .values import is_int
 from .values import shape as check_shape
 
@@ -23,19 +21,22 @@ __all__ = ["Shard", "resolve_shard"]
 
 class Shard(NamedTuple):
     full_shape: tuple[int, ...]
-    first: int                 # full-tensor index of the shard's element (0, ..., 0)
-    index_map: list[int]       # full-tensor index step per shard dimension; [] if contiguous
+    first: int  # full-tensor index of the shard's element (0, ..., 0)
+    index_map: list[int]  # full-tensor index step per shard dimension; [] if contiguous
     rows: tuple[int, int, int] | None = None  # (start, stop, step) along full dim 0, 2-D only
     cols: tuple[int, int, int] | None = None  # the same along full dim 1
 
 
-def resolve_shard(out_shape: tuple[int, ...], full_shape: Any, index: Any,
-                  scheme: str) -> Shard | None:
+def resolve_shard(
+    out_shape: tuple[int, ...], full_shape: Any, index: Any, scheme: str
+) -> Shard | None:
     """Validate ``full_shape=`` / ``index=`` against ``out``'s shape; None for a whole tensor."""
     if full_shape is None:
         if index is not None:
-            raise ValueError(f"{scheme}: index= needs full_shape= (the shape of the whole "
-                             f"tensor that index selects from)")
+            raise ValueError(
+                f"{scheme}: index= needs full_shape= (the shape of the whole "
+                f"tensor that index selects from)"
+            )
         return None
     full = check_shape(full_shape, "full_shape")
     if index is None:
@@ -43,8 +44,10 @@ def resolve_shard(out_shape: tuple[int, ...], full_shape: Any, index: Any,
     if not isinstance(index, tuple):
         index = (index,)
     if len(index) > len(full):
-        raise ValueError(f"{scheme}: index has {len(index)} entries but full_shape {full} has "
-                         f"{len(full)} dimensions")
+        raise ValueError(
+            f"{scheme}: index has {len(index)} entries but full_shape {full} has "
+            f"{len(full)} dimensions"
+        )
     index = index + (slice(None),) * (len(full) - len(index))
     strides = [1] * len(full)
     for d in range(len(full) - 2, -1, -1):
@@ -66,17 +69,23 @@ def resolve_shard(out_shape: tuple[int, ...], full_shape: Any, index: Any,
         elif is_int(entry):
             k = operator.index(entry)
             if not -n <= k < n:
-                raise ValueError(f"{scheme}: index[{d}] = {k} is out of range for dimension "
-                                 f"{d} of full_shape {full} (size {n})")
+                raise ValueError(
+                    f"{scheme}: index[{d}] = {k} is out of range for dimension "
+                    f"{d} of full_shape {full} (size {n})"
+                )
             k %= n
             first += k * strides[d]
             spans.append((k, k + 1, 1))
         else:
-            raise TypeError(f"{scheme}: index must be a tuple of ints and slices, got "
-                            f"{type(entry).__name__} at position {d}")
+            raise TypeError(
+                f"{scheme}: index must be a tuple of ints and slices, got "
+                f"{type(entry).__name__} at position {d}"
+            )
     if tuple(shard_shape) != tuple(out_shape):
-        raise ValueError(f"{scheme}: out has shape {tuple(out_shape)} but full_shape{full}"
-                         f"[index] has shape {tuple(shard_shape)}")
+        raise ValueError(
+            f"{scheme}: out has shape {tuple(out_shape)} but full_shape{full}"
+            f"[index] has shape {tuple(shard_shape)}"
+        )
     rows = spans[0] if len(full) == 2 else None
     cols = spans[1] if len(full) == 2 else None
     # A shard that is one contiguous run of the stream (a block of whole rows, say) is just an

@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["describe", "is_int", "is_real", "integer", "real", "choice", "shape", "dims",
-           "axis"]
+__all__ = ["describe", "is_int", "is_real", "integer", "real", "choice", "shape", "dims", "axis"]
 
 
 def describe(obj: Any) -> str:
@@ -40,8 +39,15 @@ def is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def integer(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None,
-            below: int | None = None, below_text: str | None = None) -> int:
+def integer(
+    value: Any,
+    name: str,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    below: int | None = None,
+    below_text: str | None = None,
+) -> int:
     """`value` as a Python int, checked against ``minimum <= value <= maximum`` or
     ``minimum <= value < below`` (`below_text` spells `below` in the message, e.g. "2**64")."""
     if not is_int(value):
@@ -77,8 +83,9 @@ def real(value: Any, name: str, *, allow_inf: bool = False) -> float:
 def choice(value: Any, name: str, allowed: tuple[str, ...], *, lower: bool = False) -> str:
     """`value` if it is one of `allowed` (compared lowercased when `lower`, as PyTorch's mode)."""
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, one of {', '.join(map(repr, allowed))}; "
-                        f"got {describe(value)}")
+        raise TypeError(
+            f"{name} must be a str, one of {', '.join(map(repr, allowed))}; got {describe(value)}"
+        )
     key = value.lower() if lower else value
     if key not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
@@ -109,13 +116,16 @@ def dims(value: Any, name: str = "shape") -> tuple[int, ...]:
     a 1-D integer ndarray); not a bare int."""
     if isinstance(value, np.ndarray):
         if value.ndim != 1:
-            raise TypeError(f"{name} must be a sequence of non-negative ints, got a "
-                            f"{value.ndim}-dimensional ndarray")
+            raise TypeError(
+                f"{name} must be a sequence of non-negative ints, got a "
+                f"{value.ndim}-dimensional ndarray"
+            )
         items: Sequence[Any] = value.tolist()
     elif isinstance(value, (str, bytes, bytearray)) or not isinstance(value, Sequence):
         hint = f" (for a 1-dimensional shape write ({int(value)},))" if is_int(value) else ""
-        raise TypeError(f"{name} must be a sequence of non-negative ints, got "
-                        f"{describe(value)}{hint}")
+        raise TypeError(
+            f"{name} must be a sequence of non-negative ints, got {describe(value)}{hint}"
+        )
     else:
         items = value
     out = []
@@ -138,6 +148,8 @@ def axis(value: Any, ndim: int, name: str, of_shape: tuple[int, ...]) -> int:
         raise TypeError(f"{name} must be an int, got {describe(value)}")
     v = operator.index(value)
     if not -ndim <= v < ndim:
-        raise ValueError(f"{name}={v} is out of range for shape {of_shape} with {ndim} "
-                         f"dimensions (valid: {-ndim} to {ndim - 1})")
+        raise ValueError(
+            f"{name}={v} is out of range for shape {of_shape} with {ndim} "
+            f"dimensions (valid: {-ndim} to {ndim - 1})"
+        )
     return v % ndim

@@ -23,8 +23,15 @@ import numpy as np
 
 from .._input.values import axis, describe, dims, is_int, is_real
 
-__all__ = ["compute_fans", "calculate_gain", "fan_for_mode", "fan", "FAN_MODES", "KAIMING_MODES",
-           "NONLINEARITIES"]
+__all__ = [
+    "compute_fans",
+    "calculate_gain",
+    "fan_for_mode",
+    "fan",
+    "FAN_MODES",
+    "KAIMING_MODES",
+    "NONLINEARITIES",
+]
 
 ShapeLike = Union[Sequence[int], np.ndarray]
 
@@ -116,9 +123,7 @@ def compute_fans(shape: ShapeLike, in_axis: int = 1, out_axis: int = 0) -> tuple
     return shape_[in_ax] * receptive, shape_[out_ax] * receptive
 
 
-def fan_for_mode(
-    shape: ShapeLike, mode: str, in_axis: int = 1, out_axis: int = 0
-) -> float:
+def fan_for_mode(shape: ShapeLike, mode: str, in_axis: int = 1, out_axis: int = 0) -> float:
     """Return the fan selected by ``mode`` for a weight shape.
 
     Parameters

@@ -18,10 +18,22 @@ import numpy as np
 from .._backends.codes import TRUNC_BRANCH_FIELDS, Scheme
 from .._input.dtypes import compute_dtype, dtype_max, dtype_name
 
-__all__ = ["Plan", "uniform_plan", "normal_plan", "trunc_normal_plan", "variance_scaling_plan",
-           "constant_value", "inward_bounds", "nearest_value", "trunc_normal_constants",
-           "trunc_normal_params", "log_ndtr", "FAR_LIMIT", "NORMAL_MAX_RADIUS",
-           "TRUNCATED_NORMAL_STD"]
+__all__ = [
+    "Plan",
+    "uniform_plan",
+    "normal_plan",
+    "trunc_normal_plan",
+    "variance_scaling_plan",
+    "constant_value",
+    "inward_bounds",
+    "nearest_value",
+    "trunc_normal_constants",
+    "trunc_normal_params",
+    "log_ndtr",
+    "FAR_LIMIT",
+    "NORMAL_MAX_RADIUS",
+    "TRUNCATED_NORMAL_STD",
+]
 
 # Largest |z| of the Box-Muller radius (section 5.2), by compute dtype itemsize.
 NORMAL_MAX_RADIUS = {4: 6.6605, 8: 8.6522}
@@ -132,8 +144,9 @@ class IntervalTooNarrow(ValueError):
     uniform to every precision)."""
 
 
-def trunc_normal_constants(mean: float, std: float, a: float, b: float,
-                           dt: np.dtype) -> dict[str, Any]:
+def trunc_normal_constants(
+    mean: float, std: float, a: float, b: float, dt: np.dtype
+) -> dict[str, Any]:
     """The set-up of section 7.1 for a truncated normal on [a, b] written as dtype dt.
 
     Returns a dict with ``alpha, beta, mean, std, lo, hi`` and ``branches``: two dicts with
@@ -145,7 +158,8 @@ def trunc_normal_constants(mean: float, std: float, a: float, b: float,
     beta = (b - mean) / std
     narrow = IntervalTooNarrow(
         f"[a, b] = [{a}, {b}] is too narrow for mean={mean}, std={std}: its probability "
-        f"rounds to 0 in float64 (the distribution on it is uniform; use uniform(a, b))")
+        f"rounds to 0 in float64 (the distribution on it is uniform; use uniform(a, b))"
+    )
     if not alpha < beta:
         raise narrow
     if max(abs(alpha), abs(beta)) <= 1.0:  # near the mean: a difference of small erf values
@@ -182,15 +196,30 @@ def trunc_normal_constants(mean: float, std: float, a: float, b: float,
             base, centre, th = t0, 0.5, 0.075
         else:
             base, centre, th = _ndtr_minus_half(z), 0.0, -math.inf
-        branches.append({
-            "base": base, "centre": centre, "th": th, "dd": direction * delta,
-            "ld": log_delta, "tau": math.exp(log_t0 - log_delta), "dir": direction, "sgn": sign,
-        })
+        branches.append(
+            {
+                "base": base,
+                "centre": centre,
+                "th": th,
+                "dd": direction * delta,
+                "ld": log_delta,
+                "tau": math.exp(log_t0 - log_delta),
+                "dir": direction,
+                "sgn": sign,
+            }
+        )
     m = dtype_max(dt)
     lo = -m if a == -math.inf else _inward(a, dt, lower=True)
     hi = m if b == math.inf else _inward(b, dt, lower=False)
-    return {"alpha": alpha, "beta": beta, "mean": mean, "std": std, "lo": lo, "hi": hi,
-            "branches": branches}
+    return {
+        "alpha": alpha,
+        "beta": beta,
+        "mean": mean,
+        "std": std,
+        "lo": lo,
+        "hi": hi,
+        "branches": branches,
+    }
 
 
 def trunc_normal_params(consts: dict[str, Any]) -> list[float]:
@@ -224,8 +253,9 @@ def constant_value(value: float, dt: np.dtype, scheme: str = "constant") -> Plan
     """A constant fill of `value`, rounded once to nearest in `dt`."""
     m = dtype_max(dt)
     if abs(value) > m:
-        raise ValueError(f"{scheme}: value={value} is outside the {dtype_name(dt)} range "
-                         f"[-{m}, {m}]")
+        raise ValueError(
+            f"{scheme}: value={value} is outside the {dtype_name(dt)} range [-{m}, {m}]"
+        )
     return Plan(Scheme.CONSTANT, (nearest_value(value, dt),))
 
 
@@ -235,13 +265,15 @@ def uniform_plan(low: float, high: float, dt: np.dtype, scheme: str) -> Plan:
 
 
 @functools.lru_cache(maxsize=256)
-def _uniform_bounds(low: float, high: float, dt: np.dtype, scheme: str,
-                    signs: tuple[float, ...] = ()) -> tuple[float, float]:
+def _uniform_bounds(
+    low: float, high: float, dt: np.dtype, scheme: str, signs: tuple[float, ...] = ()
+) -> tuple[float, float]:
     m = dtype_max(dt)
     for name, v in (("low", low), ("high", high)):
         if abs(v) > m:
-            raise ValueError(f"{scheme}: {name}={v} is outside the {dtype_name(dt)} range "
-                             f"[-{m}, {m}]")
+            raise ValueError(
+                f"{scheme}: {name}={v} is outside the {dtype_name(dt)} range [-{m}, {m}]"
+            )
     bounds = inward_bounds(low, high, dt)
     if bounds is None:
         raise ValueError(f"{scheme}: no {dtype_name(dt)} value lies in [{low}, {high}]")
@@ -258,36 +290,51 @@ def normal_plan(mean: float, std: float, dt: np.dtype, scheme: str) -> Plan:
     """N(mean, std**2), refused where the largest Box-Muller radius would overflow `dt`."""
     radius = NORMAL_MAX_RADIUS[compute_dtype(dt).itemsize]
     if abs(mean) + radius * std > dtype_max(dt):
-        raise ValueError(f"{scheme}: mean={mean}, std={std} would overflow {dtype_name(dt)} "
-                         f"(|mean| + {radius} * std must be <= {dtype_max(dt)})")
+        raise ValueError(
+            f"{scheme}: mean={mean}, std={std} would overflow {dtype_name(dt)} "
+            f"(|mean| + {radius} * std must be <= {dtype_max(dt)})"
+        )
     return Plan(Scheme.NORMAL, (mean, std))
 
 
-def trunc_normal_plan(mean: float, std: float, a: float, b: float, dt: np.dtype,
-                      scheme: str) -> Plan:
+def trunc_normal_plan(
+    mean: float, std: float, a: float, b: float, dt: np.dtype, scheme: str
+) -> Plan:
     """N(mean, std**2) truncated to [a, b] (a constant where std is 0)."""
     return _trunc_plan(mean, std, a, b, dt, scheme, _signs(mean, a, b))
 
 
 @functools.lru_cache(maxsize=256)
-def _trunc_plan(mean: float, std: float, a: float, b: float, dt: np.dtype, scheme: str,
-                signs: tuple[float, ...] = ()) -> Plan:
+def _trunc_plan(
+    mean: float,
+    std: float,
+    a: float,
+    b: float,
+    dt: np.dtype,
+    scheme: str,
+    signs: tuple[float, ...] = (),
+) -> Plan:
     """Cached: the parameters are a tuple, so no caller can change the cached value."""
     m = dtype_max(dt)
     for name, v in (("a", a), ("b", b)):
         if math.isfinite(v) and abs(v) > m:
-            raise ValueError(f"{scheme}: {name}={v} is outside the {dtype_name(dt)} range "
-                             f"[-{m}, {m}]")
+            raise ValueError(
+                f"{scheme}: {name}={v} is outside the {dtype_name(dt)} range [-{m}, {m}]"
+            )
     if std > 0:
         reach_lo = min(b, mean) - 40.0 * std if a == -math.inf else a
         reach_hi = max(a, mean) + 40.0 * std if b == math.inf else b
         if max(abs(reach_lo), abs(reach_hi)) > m:
-            raise ValueError(f"{scheme}: mean={mean}, std={std} with an infinite bound would "
-                             f"overflow {dtype_name(dt)}")
+            raise ValueError(
+                f"{scheme}: mean={mean}, std={std} with an infinite bound would "
+                f"overflow {dtype_name(dt)}"
+            )
         if (a - mean) / std > FAR_LIMIT or (b - mean) / std < -FAR_LIMIT:
-            raise ValueError(f"{scheme}: [a, b] = [{a}, {b}] lies more than {FAR_LIMIT:g} "
-                             f"standard deviations from the mean; there the distribution is a "
-                             f"point mass at the nearer bound")
+            raise ValueError(
+                f"{scheme}: [a, b] = [{a}, {b}] lies more than {FAR_LIMIT:g} "
+                f"standard deviations from the mean; there the distribution is a "
+                f"point mass at the nearer bound"
+            )
     lo = -m if a == -math.inf else a
     hi = m if b == math.inf else b
     bounds = inward_bounds(lo, hi, dt)
@@ -296,8 +343,10 @@ def _trunc_plan(mean: float, std: float, a: float, b: float, dt: np.dtype, schem
     if std == 0.0:  # a point mass at the mean, clipped to [a, b]
         value = min(max(mean, a), b)
         if abs(value) > m:
-            raise ValueError(f"{scheme}: mean={mean} with std=0 is outside the "
-                             f"{dtype_name(dt)} range [-{m}, {m}]")
+            raise ValueError(
+                f"{scheme}: mean={mean} with std=0 is outside the "
+                f"{dtype_name(dt)} range [-{m}, {m}]"
+            )
         lo_, hi_ = bounds
         if mean > m:
             value = hi_
@@ -313,8 +362,9 @@ def _trunc_plan(mean: float, std: float, a: float, b: float, dt: np.dtype, schem
     return Plan(Scheme.TRUNC_NORMAL, tuple(trunc_normal_params(consts)))
 
 
-def variance_scaling_plan(scale: float, fan: float, distribution: str, dt: np.dtype,
-                          scheme: str, what: str = "scale=1.0") -> Plan:
+def variance_scaling_plan(
+    scale: float, fan: float, distribution: str, dt: np.dtype, scheme: str, what: str = "scale=1.0"
+) -> Plan:
     """Variance ``scale / fan`` (fan > 0) as `distribution` ("truncated_normal", "normal",
     "untruncated_normal" or "uniform"). `what` names the caller's parameter behind `scale`
     ("gain=2.0"), for the range error."""
@@ -329,11 +379,15 @@ def variance_scaling_plan(scale: float, fan: float, distribution: str, dt: np.dt
         reach = NORMAL_MAX_RADIUS[ct.itemsize] * math.sqrt(variance)
     m = dtype_max(dt)
     if not reach <= m:
-        raise ValueError(f"{scheme}: {what} is too large for {dtype_name(dt)}: the values "
-                         f"could reach {reach:.6g}, beyond its largest value {m}")
+        raise ValueError(
+            f"{scheme}: {what} is too large for {dtype_name(dt)}: the values "
+            f"could reach {reach:.6g}, beyond its largest value {m}"
+        )
     if distribution == "uniform" and not 2.0 * reach <= dtype_max(ct):
-        raise ValueError(f"{scheme}: {what} is too large for {dtype_name(dt)}: the span "
-                         f"of U(-{reach:.6g}, {reach:.6g}) overflows {dtype_name(ct)}")
+        raise ValueError(
+            f"{scheme}: {what} is too large for {dtype_name(dt)}: the span "
+            f"of U(-{reach:.6g}, {reach:.6g}) overflows {dtype_name(ct)}"
+        )
     if distribution == "truncated_normal":
         std = math.sqrt(variance) / TRUNCATED_NORMAL_STD
         return trunc_normal_plan(0.0, std, -2.0 * std, 2.0 * std, dt, scheme)

@@ -39,10 +39,18 @@ def progress_bar(total: int, desc: str, *, enabled: bool = True, **kwargs: Any) 
             sized = min(os.get_terminal_size(stream.fileno())) > 0
         except (AttributeError, OSError, ValueError):
             pass
-    bar = Bar(total=total, desc=desc, file=stream, disable=not enabled, leave=True,
-              dynamic_ncols=sized, ncols=80 if tty and not sized else None,
-              nrows=24 if tty and not sized else None,
-              ascii=None if tty else True, mininterval=0.1 if tty else _LOG_INTERVAL_S,
-              **kwargs)
+    bar = Bar(
+        total=total,
+        desc=desc,
+        file=stream,
+        disable=not enabled,
+        leave=True,
+        dynamic_ncols=sized,
+        ncols=80 if tty and not sized else None,
+        nrows=24 if tty and not sized else None,
+        ascii=None if tty else True,
+        mininterval=0.1 if tty else _LOG_INTERVAL_S,
+        **kwargs,
+    )
     bar._live = tty
     return bar

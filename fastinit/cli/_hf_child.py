@@ -23,14 +23,20 @@ from typing import Any
 MODES = ("plain", "patch", "meta")
 
 
-def _config(vocab: int, hidden: int, intermediate: int, layers: int, heads: int,
-            kv_heads: int) -> Any:
+def _config(
+    vocab: int, hidden: int, intermediate: int, layers: int, heads: int, kv_heads: int
+) -> Any:
     import transformers
 
-    return transformers.LlamaConfig(vocab_size=vocab, hidden_size=hidden,
-                                    intermediate_size=intermediate, num_hidden_layers=layers,
-                                    num_attention_heads=heads, num_key_value_heads=kv_heads,
-                                    tie_word_embeddings=False)
+    return transformers.LlamaConfig(
+        vocab_size=vocab,
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        tie_word_embeddings=False,
+    )
 
 
 def _instrument() -> dict[str, float]:

@@ -38,8 +38,12 @@ def build(d: int, ffn: int, layers: int, vocab: int) -> Any:
             self.gate, self.up = nn.Linear(d, ffn, bias=False), nn.Linear(d, ffn, bias=False)
             self.down = nn.Linear(ffn, d, bias=False)
 
-    return nn.Sequential(nn.Embedding(vocab, d), *[Block() for _ in range(layers)],
-                         nn.RMSNorm(d), nn.Linear(d, vocab, bias=False))
+    return nn.Sequential(
+        nn.Embedding(vocab, d),
+        *[Block() for _ in range(layers)],
+        nn.RMSNorm(d),
+        nn.Linear(d, vocab, bias=False),
+    )
 
 
 def reset(model: Any) -> None:
@@ -59,8 +63,9 @@ def _times(fn: Callable[[], Any], repeat: int) -> list[float]:
     return times
 
 
-def run(d: int, ffn: int, layers: int, vocab: int, threads: int, mode: str,
-        repeat: int) -> dict[str, Any]:
+def run(
+    d: int, ffn: int, layers: int, vocab: int, threads: int, mode: str, repeat: int
+) -> dict[str, Any]:
     import torch
 
     import fastinit
@@ -85,8 +90,9 @@ def run(d: int, ffn: int, layers: int, vocab: int, threads: int, mode: str,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fastinit.cli._torch_child",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m fastinit.cli._torch_child", description=__doc__.split("\n\n")[0]
+    )
     for name in ("d", "ffn", "layers", "vocab", "threads"):
         parser.add_argument(name, type=int)
     parser.add_argument("mode", choices=MODES)

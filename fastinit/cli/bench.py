@@ -17,13 +17,33 @@ from .._input.dtypes import dtype_name, resolve_dtype
 from ._bar import progress_bar
 from .peers import _fastinit_call, _matrix_shape, _numpy_call, _torch_call
 
-__all__ = ["bench", "BenchRow", "format_table", "format_first_calls", "plot", "DEFAULT_SCHEMES",
-           "ALL_SCHEMES"]
+__all__ = [
+    "bench",
+    "BenchRow",
+    "format_table",
+    "format_first_calls",
+    "plot",
+    "DEFAULT_SCHEMES",
+    "ALL_SCHEMES",
+]
 
-DEFAULT_SCHEMES = ("constant", "uniform", "normal", "trunc_normal", "xavier_uniform",
-                   "kaiming_normal", "variance_scaling")
-ALL_SCHEMES = DEFAULT_SCHEMES + ("xavier_normal", "kaiming_uniform", "lecun_uniform",
-                                 "lecun_normal", "orthogonal", "sparse")
+DEFAULT_SCHEMES = (
+    "constant",
+    "uniform",
+    "normal",
+    "trunc_normal",
+    "xavier_uniform",
+    "kaiming_normal",
+    "variance_scaling",
+)
+ALL_SCHEMES = DEFAULT_SCHEMES + (
+    "xavier_normal",
+    "kaiming_uniform",
+    "lecun_uniform",
+    "lecun_normal",
+    "orthogonal",
+    "sparse",
+)
 
 
 @dataclass
@@ -75,9 +95,16 @@ def _median_time(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], threads: int,
-          repeat: int = 3, peers: bool = True, progress: bool = True,
-          backend: str | None = None) -> list[BenchRow]:
+def bench(
+    schemes: Sequence[str],
+    dtypes: Sequence[str],
+    sizes: Sequence[int],
+    threads: int,
+    repeat: int = 3,
+    peers: bool = True,
+    progress: bool = True,
+    backend: str | None = None,
+) -> list[BenchRow]:
     """Measure every (scheme, dtype, size): fastinit, NumPy and PyTorch (when installed).
 
     Buffers are allocated and their pages touched before timing; each figure is the median of
@@ -129,13 +156,18 @@ def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], t
                 for scheme in schemes:
                     bar.note(f"{scheme} {dtype_name(dt)} n={size}: fastinit")
                     first_call(scheme, dname, _fastinit_call(scheme, buf))
-                    row = BenchRow(scheme, dtype_name(dt), size, threads, backend=backend_used,
-                                   first_call=first_calls[(scheme, dname)])
+                    row = BenchRow(
+                        scheme,
+                        dtype_name(dt),
+                        size,
+                        threads,
+                        backend=backend_used,
+                        first_call=first_calls[(scheme, dname)],
+                    )
                     if scheme == "constant":
                         row.seconds["fastinit"] = fill
                     else:
-                        row.seconds["fastinit"] = _median_time(_fastinit_call(scheme, buf),
-                                                               repeat)
+                        row.seconds["fastinit"] = _median_time(_fastinit_call(scheme, buf), repeat)
                         row.seconds["fill"] = fill
                     size_rows.append(row)
                 for row in size_rows:
@@ -148,8 +180,7 @@ def bench(schemes: Sequence[str], dtypes: Sequence[str], sizes: Sequence[int], t
                         if torch_call is not None:
                             row.seconds["torch"] = _median_time(torch_call, repeat)
                     rows.append(row)
-                    bar.set_postfix_str(f"{row.scheme} {dtype_name(dt)} n={size}",
-                                        refresh=False)
+                    bar.set_postfix_str(f"{row.scheme} {dtype_name(dt)} n={size}", refresh=False)
                     bar.update()
                 del buf
     return rows
@@ -160,8 +191,10 @@ def _fmt(x: float | None, spec: str = ".3f") -> str:
 
 
 def format_table(rows: Sequence[BenchRow]) -> str:
-    head = (f"{'scheme':<17}{'dtype':<9}{'size':>12}  {'fastinit':>9}{'GB/s':>7}"
-            f"{'numpy':>8}{'torch':>8}  {'x numpy':>8}{'x torch':>8}{'of fill':>8}")
+    head = (
+        f"{'scheme':<17}{'dtype':<9}{'size':>12}  {'fastinit':>9}{'GB/s':>7}"
+        f"{'numpy':>8}{'torch':>8}  {'x numpy':>8}{'x torch':>8}{'of fill':>8}"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         isz = resolve_dtype(r.dtype).itemsize
@@ -172,9 +205,12 @@ def format_table(rows: Sequence[BenchRow]) -> str:
             f"{_fmt(npy):>8}{_fmt(tch):>8}  "
             f"{_fmt(fi / npy if fi and npy else None, '.1f'):>8}"
             f"{_fmt(fi / tch if fi and tch else None, '.1f'):>8}"
-            f"{_fmt(fi / fill if fi and fill else None, '.2f'):>8}")
-    lines.append("Gsamples/s, medians. 'of fill': fraction of fastinit.constant's rate on the "
-                 "same buffer, timed once per buffer (the store bandwidth).")
+            f"{_fmt(fi / fill if fi and fill else None, '.2f'):>8}"
+        )
+    lines.append(
+        "Gsamples/s, medians. 'of fill': fraction of fastinit.constant's rate on the "
+        "same buffer, timed once per buffer (the store bandwidth)."
+    )
     return "\n".join(lines)
 
 
@@ -189,10 +225,15 @@ def format_first_calls(rows: Sequence[BenchRow]) -> str:
     if not seen:
         return ""
     items = ", ".join(f"{s} {d} {t:.2f}" for (s, d), t in seen.items())
-    what = ("JIT compile, or load from the on-disk cache"
-            if rows[0].backend == "numba" else "first call overhead")
-    return (f"{rows[0].backend} {what} (first call minus a timed one), s: {items}; "
-            f"total {sum(seen.values()):.2f} s")
+    what = (
+        "JIT compile, or load from the on-disk cache"
+        if rows[0].backend == "numba"
+        else "first call overhead"
+    )
+    return (
+        f"{rows[0].backend} {what} (first call minus a timed one), s: {items}; "
+        f"total {sum(seen.values()):.2f} s"
+    )
 
 
 def plot(rows: Sequence[BenchRow], path: str) -> None:
@@ -207,13 +248,21 @@ def plot(rows: Sequence[BenchRow], path: str) -> None:
     for ax, scheme in zip(axes[0], schemes):
         for dname in dtypes:
             sel = [r for r in rows if r.scheme == scheme and r.dtype == dname]
-            for lib, style, color in (("fastinit", "-o", "C0"), ("numpy", "--s", "C1"),
-                                      ("torch", ":^", "C2")):
+            for lib, style, color in (
+                ("fastinit", "-o", "C0"),
+                ("numpy", "--s", "C1"),
+                ("torch", ":^", "C2"),
+            ):
                 pts = [(r.size, r.gsamples(lib)) for r in sel if r.gsamples(lib)]
                 if pts:
                     xs, ys = zip(*pts)
-                    ax.plot(xs, ys, style, color=color,
-                            label=f"{lib} {dname}" if len(dtypes) > 1 else lib)
+                    ax.plot(
+                        xs,
+                        ys,
+                        style,
+                        color=color,
+                        label=f"{lib} {dname}" if len(dtypes) > 1 else lib,
+                    )
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_title(scheme)

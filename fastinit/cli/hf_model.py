@@ -20,8 +20,13 @@ DEFAULT_CONFIG = (32000, 2048, 5632, 16, 16, 8)
 
 def _child(mode: str, threads: int, config: tuple[int, ...]) -> dict[str, Any]:
     args = [mode, str(threads), *(str(x) for x in config)]
-    r = subprocess.run([sys.executable, "-m", "fastinit.cli._hf_child", *args],
-                       capture_output=True, text=True, cwd=tempfile.gettempdir(), check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "fastinit.cli._hf_child", *args],
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+        check=False,
+    )
     if r.returncode != 0:
         raise SystemExit(f"fastinit bench --hf-model: the {mode} build failed:\n{r.stderr}")
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -33,11 +38,12 @@ def bench_hf_model(threads: int, config: tuple[int, ...] = DEFAULT_CONFIG) -> di
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError:
-        raise SystemExit("fastinit bench --hf-model needs PyTorch and transformers "
-                         "(pip install torch transformers)") from None
+        raise SystemExit(
+            "fastinit bench --hf-model needs PyTorch and transformers "
+            "(pip install torch transformers)"
+        ) from None
     runs = {mode: _child(mode, threads, config) for mode in ("plain", "patch", "meta")}
-    return {"threads": threads, "config": list(config), "params": runs["plain"]["params"],
-            **runs}
+    return {"threads": threads, "config": list(config), "params": runs["plain"]["params"], **runs}
 
 
 def format_hf_model(r: dict[str, Any]) -> str:
@@ -45,17 +51,19 @@ def format_hf_model(r: dict[str, Any]) -> str:
     plain, patched, meta = r["plain"], r["patch"], r["meta"]
     v, h, i, n, heads, kv = r["config"]
     rest = patched["build"] - patched["fills"]
-    return "\n".join([
-        f"transformers LlamaForCausalLM, {r['params'] / 1e9:.3f}B float32 parameters (vocab {v}, "
-        f"hidden {h}, intermediate {i}, {n} layers, {heads}/{kv} heads), {r['threads']} threads,"
-        f" each build in its own process",
-        f"  plainly (transformers' init)          {plain['build']:7.2f} s   peak RSS "
-        f"{plain['peak_rss'] / gib:5.2f} GiB",
-        f"  inside fastinit.torch.patch(seed=0)   {patched['build']:7.2f} s   peak RSS "
-        f"{patched['peak_rss'] / gib:5.2f} GiB   x{plain['build'] / patched['build']:.1f}",
-        f"    fastinit fills: {patched['fill_count']} calls, {patched['fills']:.2f} s "
-        f"({patched['first_fills']:.2f} s of them first fills, which fault the pages in); "
-        f"the rest (construction, transformers) {rest:.2f} s",
-        f"  fastinit.torch.build_on_meta(seed=0)  {meta['build']:7.2f} s   peak RSS "
-        f"{meta['peak_rss'] / gib:5.2f} GiB   x{plain['build'] / meta['build']:.1f}",
-    ])
+    return "\n".join(
+        [
+            f"transformers LlamaForCausalLM, {r['params'] / 1e9:.3f}B float32 parameters (vocab {v}, "
+            f"hidden {h}, intermediate {i}, {n} layers, {heads}/{kv} heads), {r['threads']} threads,"
+            f" each build in its own process",
+            f"  plainly (transformers' init)          {plain['build']:7.2f} s   peak RSS "
+            f"{plain['peak_rss'] / gib:5.2f} GiB",
+            f"  inside fastinit.torch.patch(seed=0)   {patched['build']:7.2f} s   peak RSS "
+            f"{patched['peak_rss'] / gib:5.2f} GiB   x{plain['build'] / patched['build']:.1f}",
+            f"    fastinit fills: {patched['fill_count']} calls, {patched['fills']:.2f} s "
+            f"({patched['first_fills']:.2f} s of them first fills, which fault the pages in); "
+            f"the rest (construction, transformers) {rest:.2f} s",
+            f"  fastinit.torch.build_on_meta(seed=0)  {meta['build']:7.2f} s   peak RSS "
+            f"{meta['peak_rss'] / gib:5.2f} GiB   x{plain['build'] / meta['build']:.1f}",
+        ]
+    )

@@ -8,7 +8,8 @@ library offers; the parameters match those fastinit's calls use.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -73,8 +74,12 @@ def _torch_call(scheme: str, buf: np.ndarray) -> Callable[[], Any] | None:
     except ImportError:
         return None
     shape, dt = buf.shape, buf.dtype
-    tdt = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
-           "bfloat16": torch.bfloat16}[dtype_name(dt)]
+    tdt = {
+        "float32": torch.float32,
+        "float64": torch.float64,
+        "float16": torch.float16,
+        "bfloat16": torch.bfloat16,
+    }[dtype_name(dt)]
     if tdt is torch.bfloat16:  # NumPy has no bfloat16: the same bytes through an int16 view
         t = torch.from_numpy(buf.view(np.int16)).view(torch.bfloat16)
     else:

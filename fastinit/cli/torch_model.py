@@ -22,15 +22,21 @@ DEFAULT_DIMS = (2048, 5632, 16, 32000)
 def _child(dims: tuple[int, int, int, int], threads: int, mode: str, repeat: int) -> dict[str, Any]:
     """One run of fastinit/cli/_torch_child.py in a fresh process: its JSON line, parsed."""
     args = [str(x) for x in (*dims, threads, mode, repeat)]
-    r = subprocess.run([sys.executable, "-m", "fastinit.cli._torch_child", *args],
-                       capture_output=True, text=True, cwd=tempfile.gettempdir(), check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "fastinit.cli._torch_child", *args],
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+        check=False,
+    )
     if r.returncode != 0:
         raise SystemExit(f"fastinit bench --torch-model: the {mode} run failed:\n{r.stderr}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def bench_torch_model(threads: int, repeat: int = 3,
-                      dims: tuple[int, int, int, int] = DEFAULT_DIMS) -> dict[str, Any]:
+def bench_torch_model(
+    threads: int, repeat: int = 3, dims: tuple[int, int, int, int] = DEFAULT_DIMS
+) -> dict[str, Any]:
     """Medians (s) and peak RSS (bytes) of the four ways, each build in its own process."""
     try:
         import torch  # noqa: F401
@@ -40,27 +46,33 @@ def bench_torch_model(threads: int, repeat: int = 3,
     plain = _child(dims, threads, "build_plain", 1)
     patched = _child(dims, threads, "build_patch", 1)
     return {
-        "params": reinit["params"], "threads": threads, "dims": list(dims),
+        "params": reinit["params"],
+        "threads": threads,
+        "dims": list(dims),
         "reset_parameters": statistics.median(reinit["reset_parameters"]),
         "init_module": statistics.median(reinit["init_module"]),
-        "build_plain": plain["build"], "build_patch": patched["build"],
-        "peak_rss_plain": plain["peak_rss"], "peak_rss_patch": patched["peak_rss"],
+        "build_plain": plain["build"],
+        "build_patch": patched["build"],
+        "peak_rss_plain": plain["peak_rss"],
+        "peak_rss_patch": patched["peak_rss"],
         "peak_rss_reinit": reinit["peak_rss"],
     }
 
 
 def format_torch_model(r: dict[str, Any]) -> str:
-    gib = 2.0 ** 30
-    return "\n".join([
-        f"Llama-style model, {r['params'] / 1e9:.3f}B float32 parameters "
-        f"(d={r['dims'][0]}, ffn={r['dims'][1]}, layers={r['dims'][2]}, vocab={r['dims'][3]}), "
-        f"{r['threads']} threads",
-        f"  every module's reset_parameters  {r['reset_parameters']:8.3f} s (median)",
-        f"  fastinit.torch.init_module       {r['init_module']:8.3f} s (median)   "
-        f"x{r['reset_parameters'] / r['init_module']:.1f}",
-        f"  build plainly                    {r['build_plain']:8.3f} s   peak RSS "
-        f"{r['peak_rss_plain'] / gib:.2f} GiB",
-        f"  build under fastinit.torch.patch {r['build_patch']:8.3f} s   peak RSS "
-        f"{r['peak_rss_patch'] / gib:.2f} GiB   x{r['build_plain'] / r['build_patch']:.1f}",
-        "  (builds include allocation and first-touch page faults; each ran in its own process)",
-    ])
+    gib = 2.0**30
+    return "\n".join(
+        [
+            f"Llama-style model, {r['params'] / 1e9:.3f}B float32 parameters "
+            f"(d={r['dims'][0]}, ffn={r['dims'][1]}, layers={r['dims'][2]}, vocab={r['dims'][3]}), "
+            f"{r['threads']} threads",
+            f"  every module's reset_parameters  {r['reset_parameters']:8.3f} s (median)",
+            f"  fastinit.torch.init_module       {r['init_module']:8.3f} s (median)   "
+            f"x{r['reset_parameters'] / r['init_module']:.1f}",
+            f"  build plainly                    {r['build_plain']:8.3f} s   peak RSS "
+            f"{r['peak_rss_plain'] / gib:.2f} GiB",
+            f"  build under fastinit.torch.patch {r['build_patch']:8.3f} s   peak RSS "
+            f"{r['peak_rss_patch'] / gib:.2f} GiB   x{r['build_plain'] / r['build_patch']:.1f}",
+            "  (builds include allocation and first-touch page faults; each ran in its own process)",
+        ]
+    )

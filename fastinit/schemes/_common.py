@@ -19,8 +19,20 @@ from .._input.values import real
 from .._random.generator import Generator, resolve_seed
 from .._random.plans import Plan
 
-__all__ = ["A", "ShapeLike", "Seed", "DTypeLike", "Target", "prepare", "draw", "write", "std_value",
-           "gain_value", "array_module", "fill_target"]
+__all__ = [
+    "A",
+    "ShapeLike",
+    "Seed",
+    "DTypeLike",
+    "Target",
+    "prepare",
+    "draw",
+    "write",
+    "std_value",
+    "gain_value",
+    "array_module",
+    "fill_target",
+]
 
 A = TypeVar("A")  # an array filled in place: the same object is returned
 # What as_output (fastinit/_input/arrays.py) allocates from: an int or a tuple of ints (NumPy's
@@ -40,29 +52,48 @@ class Target(NamedTuple):
     shard: Shard | None
 
 
-def prepare(out: Any, dtype: DTypeLike, scheme: str, full_shape: Any = None, index: Any = None,
-            *, raw: bool = False, min_ndim: int = 0) -> Target:
+def prepare(
+    out: Any,
+    dtype: DTypeLike,
+    scheme: str,
+    full_shape: Any = None,
+    index: Any = None,
+    *,
+    raw: bool = False,
+    min_ndim: int = 0,
+) -> Target:
     """Validate `out` (or allocate from a shape) and its shard; `min_ndim`: the fewest
     dimensions the logical tensor needs (2 for the fan-based schemes)."""
     arr, ret = as_output(out, dtype, raw=raw)
     shard = resolve_shard(arr.shape, full_shape, index, scheme)
     shape = tuple(arr.shape) if shard is None else shard.full_shape
     if len(shape) < min_ndim:
-        raise ValueError(f"{scheme}: {'full_shape' if shard else 'out'} must have at least "
-                         f"{min_ndim} dimensions to compute fan_in and fan_out, got shape "
-                         f"{shape}")
+        raise ValueError(
+            f"{scheme}: {'full_shape' if shard else 'out'} must have at least "
+            f"{min_ndim} dimensions to compute fan_in and fan_out, got shape "
+            f"{shape}"
+        )
     return Target(arr, ret, shape, shard)
 
 
-def write(arr: Any, plan: Plan, seed: tuple[int, int], shard: Shard | None = None, *,
-          extra: int = 0) -> None:
+def write(
+    arr: Any, plan: Plan, seed: tuple[int, int], shard: Shard | None = None, *, extra: int = 0
+) -> None:
     """Hand `plan` to the backend: `arr` (or its shard) from stream ``seed = (key, stream)``."""
     s, k = seed
     if shard is None:
         backend.fill(plan.kind, arr, s, k, plan.params, extra=extra)
     else:
-        backend.fill(plan.kind, arr, s, k, plan.params, extra=extra, first=shard.first,
-                     index_map=shard.index_map or None)
+        backend.fill(
+            plan.kind,
+            arr,
+            s,
+            k,
+            plan.params,
+            extra=extra,
+            first=shard.first,
+            index_map=shard.index_map or None,
+        )
 
 
 def draw(seed: Seed | tuple[int, int]) -> tuple[int, int]:

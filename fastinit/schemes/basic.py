@@ -15,8 +15,7 @@ from numpy.typing import NDArray
 from .._backends.codes import Scheme
 from .._input.arrays import as_output
 from .._input.values import real
-from .._random.plans import (Plan, constant_value, normal_plan, trunc_normal_plan,
-                             uniform_plan)
+from .._random.plans import Plan, constant_value, normal_plan, trunc_normal_plan, uniform_plan
 from ._common import A, DTypeLike, Seed, ShapeLike, draw, prepare, std_value, write
 
 __all__ = ["constant", "zeros", "ones", "uniform", "normal", "trunc_normal", "random_raw"]
@@ -105,15 +104,39 @@ def ones(out: A, *, dtype: DTypeLike = None) -> A:
 
 
 @overload
-def uniform(out: ShapeLike, low: float = ..., high: float = ..., *, seed: Seed = ...,
-            dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> np.ndarray: ...
+def uniform(
+    out: ShapeLike,
+    low: float = ...,
+    high: float = ...,
+    *,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def uniform(out: A, low: float = ..., high: float = ..., *, seed: Seed = ...,
-            dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
+def uniform(
+    out: A,
+    low: float = ...,
+    high: float = ...,
+    *,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def uniform(out: A, low: float = 0.0, high: float = 1.0, *, seed: Seed = None,
-            dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
+def uniform(
+    out: A,
+    low: float = 0.0,
+    high: float = 1.0,
+    *,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """Fill `out` with values drawn uniformly from ``[low, high]``.
 
     Parameters
@@ -171,15 +194,39 @@ def uniform(out: A, low: float = 0.0, high: float = 1.0, *, seed: Seed = None,
 
 
 @overload
-def normal(out: ShapeLike, mean: float = ..., std: float = ..., *, seed: Seed = ...,
-           dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> np.ndarray: ...
+def normal(
+    out: ShapeLike,
+    mean: float = ...,
+    std: float = ...,
+    *,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def normal(out: A, mean: float = ..., std: float = ..., *, seed: Seed = ..., dtype: DTypeLike = ...,
-           full_shape: Any = ..., index: Any = ...) -> A: ...
+def normal(
+    out: A,
+    mean: float = ...,
+    std: float = ...,
+    *,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def normal(out: A, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None,
-           dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
+def normal(
+    out: A,
+    mean: float = 0.0,
+    std: float = 1.0,
+    *,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """Fill `out` with values drawn from the normal distribution N(mean, std**2).
 
     Parameters
@@ -224,17 +271,45 @@ def normal(out: A, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None,
 
 
 @overload
-def trunc_normal(out: ShapeLike, mean: float = ..., std: float = ..., a: float = ...,
-                 b: float = ..., *, seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
-                 index: Any = ...) -> np.ndarray: ...
+def trunc_normal(
+    out: ShapeLike,
+    mean: float = ...,
+    std: float = ...,
+    a: float = ...,
+    b: float = ...,
+    *,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def trunc_normal(out: A, mean: float = ..., std: float = ..., a: float = ..., b: float = ..., *,
-                 seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
-                 index: Any = ...) -> A: ...
+def trunc_normal(
+    out: A,
+    mean: float = ...,
+    std: float = ...,
+    a: float = ...,
+    b: float = ...,
+    *,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def trunc_normal(out: A, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
-                 *, seed: Seed = None, dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
+def trunc_normal(
+    out: A,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    *,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """Fill `out` with N(mean, std**2) truncated to ``[a, b]``.
 
     `a` and `b` are absolute bounds, as in :func:`torch.nn.init.trunc_normal_` (not in units of
@@ -290,8 +365,9 @@ def trunc_normal(out: A, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b
 
 
 @overload
-def random_raw(out: ShapeLike, *, seed: Seed = ..., full_shape: Any = ...,
-               index: Any = ...) -> NDArray[np.uint32]: ...
+def random_raw(
+    out: ShapeLike, *, seed: Seed = ..., full_shape: Any = ..., index: Any = ...
+) -> NDArray[np.uint32]: ...
 @overload
 def random_raw(out: A, *, seed: Seed = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
 

@@ -14,12 +14,22 @@ import numpy as np
 from .._input.values import choice, real
 from .._random.fans import FAN_MODES, KAIMING_MODES, NONLINEARITIES, calculate_gain, fan
 from .._random.plans import variance_scaling_plan
-from ._common import (A, DTypeLike, Seed, ShapeLike, Target, draw, gain_value, prepare,
-                      write)
+from ._common import A, DTypeLike, Seed, ShapeLike, Target, draw, gain_value, prepare, write
 
-__all__ = ["variance_scaling", "xavier_uniform", "xavier_normal", "kaiming_uniform",
-           "kaiming_normal", "lecun_uniform", "lecun_normal", "glorot_uniform", "glorot_normal",
-           "he_uniform", "he_normal", "DISTRIBUTIONS"]
+__all__ = [
+    "variance_scaling",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "DISTRIBUTIONS",
+]
 
 #: variance_scaling's distributions (``untruncated_normal`` is Keras' name for ``normal``).
 DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
@@ -29,20 +39,48 @@ DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
 
 
 @overload
-def variance_scaling(out: ShapeLike, scale: float = ..., mode: str = ..., distribution: str = ...,
-                     *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
-                     dtype: DTypeLike = ..., full_shape: Any = ...,
-                     index: Any = ...) -> np.ndarray: ...
+def variance_scaling(
+    out: ShapeLike,
+    scale: float = ...,
+    mode: str = ...,
+    distribution: str = ...,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def variance_scaling(out: A, scale: float = ..., mode: str = ..., distribution: str = ..., *,
-                     in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
-                     dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
+def variance_scaling(
+    out: A,
+    scale: float = ...,
+    mode: str = ...,
+    distribution: str = ...,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def variance_scaling(out: A, scale: float = 1.0, mode: str = "fan_in",
-                     distribution: str = "truncated_normal", *, in_axis: int = 1,
-                     out_axis: int = 0, seed: Seed = None, dtype: DTypeLike = None,
-                     full_shape: Any = None, index: Any = None) -> A:
+def variance_scaling(
+    out: A,
+    scale: float = 1.0,
+    mode: str = "fan_in",
+    distribution: str = "truncated_normal",
+    *,
+    in_axis: int = 1,
+    out_axis: int = 0,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """Keras/JAX variance scaling: variance ``scale / n`` with ``n`` the fan of `mode`.
 
     Parameters
@@ -92,8 +130,9 @@ def variance_scaling(out: A, scale: float = 1.0, mode: str = "fan_in",
     return t.ret
 
 
-def _scaled(t: Target, scale: float, n: float, dist: str, seed: Seed, scheme: str,
-            what: str = "scale=1.0") -> None:
+def _scaled(
+    t: Target, scale: float, n: float, dist: str, seed: Seed, scheme: str, what: str = "scale=1.0"
+) -> None:
     """Fill `t` with variance ``scale / n`` as `dist` (the one body of every scheme here)."""
     if t.arr.size == 0:
         draw(seed)
@@ -103,18 +142,42 @@ def _scaled(t: Target, scale: float, n: float, dist: str, seed: Seed, scheme: st
 
 
 @overload
-def xavier_uniform(out: ShapeLike, gain: float = ..., *, in_axis: int = ..., out_axis: int = ...,
-                   seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
-                   index: Any = ...) -> np.ndarray: ...
+def xavier_uniform(
+    out: ShapeLike,
+    gain: float = ...,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def xavier_uniform(out: A, gain: float = ..., *, in_axis: int = ..., out_axis: int = ...,
-                   seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
-                   index: Any = ...) -> A: ...
+def xavier_uniform(
+    out: A,
+    gain: float = ...,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def xavier_uniform(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int = 0,
-                   seed: Seed = None, dtype: DTypeLike = None,
-                   full_shape: Any = None, index: Any = None) -> A:
+def xavier_uniform(
+    out: A,
+    gain: float = 1.0,
+    *,
+    in_axis: int = 1,
+    out_axis: int = 0,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """Xavier/Glorot uniform: U(-l, l) with ``l = gain * sqrt(6 / (fan_in + fan_out))``.
 
     As :func:`torch.nn.init.xavier_uniform_`.
@@ -154,18 +217,42 @@ def xavier_uniform(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int
 
 
 @overload
-def xavier_normal(out: ShapeLike, gain: float = ..., *, in_axis: int = ..., out_axis: int = ...,
-                  seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
-                  index: Any = ...) -> np.ndarray: ...
+def xavier_normal(
+    out: ShapeLike,
+    gain: float = ...,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def xavier_normal(out: A, gain: float = ..., *, in_axis: int = ..., out_axis: int = ...,
-                  seed: Seed = ..., dtype: DTypeLike = ..., full_shape: Any = ...,
-                  index: Any = ...) -> A: ...
+def xavier_normal(
+    out: A,
+    gain: float = ...,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def xavier_normal(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int = 0,
-                  seed: Seed = None, dtype: DTypeLike = None,
-                   full_shape: Any = None, index: Any = None) -> A:
+def xavier_normal(
+    out: A,
+    gain: float = 1.0,
+    *,
+    in_axis: int = 1,
+    out_axis: int = 0,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """Xavier/Glorot normal: N(0, s**2), ``s = gain * sqrt(2 / (fan_in + fan_out))``, untruncated.
 
     As :func:`torch.nn.init.xavier_normal_`.
@@ -194,9 +281,20 @@ def xavier_normal(out: A, gain: float = 1.0, *, in_axis: int = 1, out_axis: int 
     return t.ret
 
 
-def _kaiming(out: Any, a: float | None, mode: str, nonlinearity: str, in_axis: int, out_axis: int,
-             seed: Seed, dtype: DTypeLike, dist: str, scheme: str, full_shape: Any = None,
-             index: Any = None) -> Any:
+def _kaiming(
+    out: Any,
+    a: float | None,
+    mode: str,
+    nonlinearity: str,
+    in_axis: int,
+    out_axis: int,
+    seed: Seed,
+    dtype: DTypeLike,
+    dist: str,
+    scheme: str,
+    full_shape: Any = None,
+    index: Any = None,
+) -> Any:
     t = prepare(out, dtype, scheme, full_shape, index, min_ndim=2)
     slope = None if a is None else real(a, "a")
     mode_ = choice(mode, "mode", KAIMING_MODES, lower=True)
@@ -208,20 +306,48 @@ def _kaiming(out: Any, a: float | None, mode: str, nonlinearity: str, in_axis: i
 
 
 @overload
-def kaiming_uniform(out: ShapeLike, a: float | None = ..., mode: str = ..., nonlinearity: str = ...,
-                    *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
-                    dtype: DTypeLike = ..., full_shape: Any = ...,
-                    index: Any = ...) -> np.ndarray: ...
+def kaiming_uniform(
+    out: ShapeLike,
+    a: float | None = ...,
+    mode: str = ...,
+    nonlinearity: str = ...,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def kaiming_uniform(out: A, a: float | None = ..., mode: str = ..., nonlinearity: str = ..., *,
-                    in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
-                    dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
+def kaiming_uniform(
+    out: A,
+    a: float | None = ...,
+    mode: str = ...,
+    nonlinearity: str = ...,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def kaiming_uniform(out: A, a: float | None = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu", *, in_axis: int = 1, out_axis: int = 0,
-                    seed: Seed = None, dtype: DTypeLike = None,
-                    full_shape: Any = None, index: Any = None) -> A:
+def kaiming_uniform(
+    out: A,
+    a: float | None = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    *,
+    in_axis: int = 1,
+    out_axis: int = 0,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """He/Kaiming uniform: U(-l, l), ``l = gain * sqrt(3 / fan)``, ``gain =
     calculate_gain(nonlinearity, a)``.
 
@@ -253,25 +379,65 @@ def kaiming_uniform(out: A, a: float | None = 0.0, mode: str = "fan_in",
     >>> bool(abs(w).max() <= (6 / 64) ** 0.5)
     True
     """
-    return _kaiming(out, a, mode, nonlinearity, in_axis, out_axis, seed, dtype, "uniform",
-                    "kaiming_uniform", full_shape, index)
+    return _kaiming(
+        out,
+        a,
+        mode,
+        nonlinearity,
+        in_axis,
+        out_axis,
+        seed,
+        dtype,
+        "uniform",
+        "kaiming_uniform",
+        full_shape,
+        index,
+    )
 
 
 @overload
-def kaiming_normal(out: ShapeLike, a: float | None = ..., mode: str = ..., nonlinearity: str = ...,
-                   *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
-                   dtype: DTypeLike = ..., full_shape: Any = ...,
-                   index: Any = ...) -> np.ndarray: ...
+def kaiming_normal(
+    out: ShapeLike,
+    a: float | None = ...,
+    mode: str = ...,
+    nonlinearity: str = ...,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def kaiming_normal(out: A, a: float | None = ..., mode: str = ..., nonlinearity: str = ..., *,
-                   in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
-                   dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
+def kaiming_normal(
+    out: A,
+    a: float | None = ...,
+    mode: str = ...,
+    nonlinearity: str = ...,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def kaiming_normal(out: A, a: float | None = 0.0, mode: str = "fan_in",
-                   nonlinearity: str = "leaky_relu", *, in_axis: int = 1, out_axis: int = 0,
-                   seed: Seed = None, dtype: DTypeLike = None,
-                    full_shape: Any = None, index: Any = None) -> A:
+def kaiming_normal(
+    out: A,
+    a: float | None = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    *,
+    in_axis: int = 1,
+    out_axis: int = 0,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """He/Kaiming normal: N(0, s**2), ``s = gain / sqrt(fan)``, untruncated.
 
     As :func:`torch.nn.init.kaiming_normal_`.
@@ -293,21 +459,56 @@ def kaiming_normal(out: A, a: float | None = 0.0, mode: str = "fan_in",
     >>> abs(float(w.std()) / (2 / 256) ** 0.5 - 1) < 0.02
     True
     """
-    return _kaiming(out, a, mode, nonlinearity, in_axis, out_axis, seed, dtype, "normal",
-                    "kaiming_normal", full_shape, index)
+    return _kaiming(
+        out,
+        a,
+        mode,
+        nonlinearity,
+        in_axis,
+        out_axis,
+        seed,
+        dtype,
+        "normal",
+        "kaiming_normal",
+        full_shape,
+        index,
+    )
 
 
 @overload
-def lecun_uniform(out: ShapeLike, *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
-                  dtype: DTypeLike = ..., full_shape: Any = ...,
-                  index: Any = ...) -> np.ndarray: ...
+def lecun_uniform(
+    out: ShapeLike,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def lecun_uniform(out: A, *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
-                  dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
+def lecun_uniform(
+    out: A,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def lecun_uniform(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = None,
-                  dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
+def lecun_uniform(
+    out: A,
+    *,
+    in_axis: int = 1,
+    out_axis: int = 0,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """LeCun uniform: U(-l, l), ``l = sqrt(3 / fan_in)`` (variance ``1 / fan_in``).
 
     Parameters
@@ -336,15 +537,39 @@ def lecun_uniform(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = N
 
 
 @overload
-def lecun_normal(out: ShapeLike, *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
-                 dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> np.ndarray: ...
+def lecun_normal(
+    out: ShapeLike,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def lecun_normal(out: A, *, in_axis: int = ..., out_axis: int = ..., seed: Seed = ...,
-                 dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> A: ...
+def lecun_normal(
+    out: A,
+    *,
+    in_axis: int = ...,
+    out_axis: int = ...,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def lecun_normal(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = None,
-                 dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
+def lecun_normal(
+    out: A,
+    *,
+    in_axis: int = 1,
+    out_axis: int = 0,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """LeCun normal: N(0, 1 / fan_in), untruncated (as the PyTorch-style normal variants; JAX's
     ``lecun_normal`` is truncated: use ``variance_scaling(out, 1.0, "fan_in")`` for that).
 
@@ -371,7 +596,6 @@ def lecun_normal(out: A, *, in_axis: int = 1, out_axis: int = 0, seed: Seed = No
     n = fan(t.shape, "fan_in", in_axis, out_axis)
     _scaled(t, 1.0, n, "normal", seed, "lecun_normal")
     return t.ret
-
 
 
 glorot_uniform = xavier_uniform

@@ -10,14 +10,23 @@ from typing import Any, overload
 import numpy as np
 
 from .._backends.codes import Scheme
-from .._backends.cuda import DeviceArray
 from .._input.arrays import as_output, check_ndim
 from .._input.dtypes import dtype_max, dtype_name
 from .._input.shard import Shard
 from .._input.values import integer, real
 from .._random.plans import Plan, normal_plan
-from ._common import (A, DTypeLike, Seed, ShapeLike, array_module, draw, fill_target, prepare,
-                      std_value, write)
+from ._common import (
+    A,
+    DTypeLike,
+    Seed,
+    ShapeLike,
+    array_module,
+    draw,
+    fill_target,
+    prepare,
+    std_value,
+    write,
+)
 
 __all__ = ["orthogonal", "sparse", "eye", "dirac"]
 
@@ -26,15 +35,36 @@ _RANK_KEYS = Plan(Scheme.RAW, ())  # sparse's ranking keys: the raw stream with 
 
 
 @overload
-def orthogonal(out: ShapeLike, gain: float = ..., *, seed: Seed = ..., dtype: DTypeLike = ...,
-               full_shape: Any = ..., index: Any = ...) -> np.ndarray: ...
+def orthogonal(
+    out: ShapeLike,
+    gain: float = ...,
+    *,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def orthogonal(out: A, gain: float = ..., *, seed: Seed = ..., dtype: DTypeLike = ...,
-               full_shape: Any = ..., index: Any = ...) -> A: ...
+def orthogonal(
+    out: A,
+    gain: float = ...,
+    *,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike = None,
-               full_shape: Any = None, index: Any = None) -> A:
+def orthogonal(
+    out: A,
+    gain: float = 1.0,
+    *,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """A (semi-)orthogonal matrix, as :func:`torch.nn.init.orthogonal_`.
 
     `out` (at least 2-D) is viewed as ``(rows, cols) = (shape[0], prod(shape[1:]))``. A float64
@@ -51,17 +81,23 @@ def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike
     True
     """
     if full_shape is not None or index is not None:
-        raise ValueError("orthogonal cannot fill a shard (full_shape=, index=): every value "
-                         "depends on the whole matrix through its QR decomposition; fill the "
-                         "whole matrix and slice it")
+        raise ValueError(
+            "orthogonal cannot fill a shard (full_shape=, index=): every value "
+            "depends on the whole matrix through its QR decomposition; fill the "
+            "whole matrix and slice it"
+        )
     arr, ret, shape, _ = prepare(out, dtype, "orthogonal")
     if len(shape) < 2:
-        raise ValueError(f"orthogonal: out must have at least 2 dimensions (rows, then the "
-                         f"trailing ones flattened into columns), got shape {shape}")
+        raise ValueError(
+            f"orthogonal: out must have at least 2 dimensions (rows, then the "
+            f"trailing ones flattened into columns), got shape {shape}"
+        )
     g = real(gain, "gain")
     if abs(g) > dtype_max(arr.dtype):
-        raise ValueError(f"orthogonal: gain={g} would overflow {dtype_name(arr.dtype)} "
-                         f"(|gain| must be <= {dtype_max(arr.dtype)})")
+        raise ValueError(
+            f"orthogonal: gain={g} would overflow {dtype_name(arr.dtype)} "
+            f"(|gain| must be <= {dtype_max(arr.dtype)})"
+        )
     seed_pair = draw(seed)
     if arr.size == 0:
         return ret
@@ -82,15 +118,39 @@ def orthogonal(out: A, gain: float = 1.0, *, seed: Seed = None, dtype: DTypeLike
 
 
 @overload
-def sparse(out: ShapeLike, sparsity: float, std: float = ..., *, seed: Seed = ...,
-           dtype: DTypeLike = ..., full_shape: Any = ..., index: Any = ...) -> np.ndarray: ...
+def sparse(
+    out: ShapeLike,
+    sparsity: float,
+    std: float = ...,
+    *,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> np.ndarray: ...
 @overload
-def sparse(out: A, sparsity: float, std: float = ..., *, seed: Seed = ..., dtype: DTypeLike = ...,
-           full_shape: Any = ..., index: Any = ...) -> A: ...
+def sparse(
+    out: A,
+    sparsity: float,
+    std: float = ...,
+    *,
+    seed: Seed = ...,
+    dtype: DTypeLike = ...,
+    full_shape: Any = ...,
+    index: Any = ...,
+) -> A: ...
 
 
-def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
-           dtype: DTypeLike = None, full_shape: Any = None, index: Any = None) -> A:
+def sparse(
+    out: A,
+    sparsity: float,
+    std: float = 0.01,
+    *,
+    seed: Seed = None,
+    dtype: DTypeLike = None,
+    full_shape: Any = None,
+    index: Any = None,
+) -> A:
     """A sparse 2-D matrix, as :func:`torch.nn.init.sparse_`: N(0, std**2) values with
     ``ceil(sparsity * rows)`` zeros in every column.
 
@@ -123,17 +183,16 @@ def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
     if not 0.0 <= sp <= 1.0:
         raise ValueError(f"sparse: sparsity must be in [0, 1], got {sp}")
     plan = normal_plan(0.0, std_value(std, "std"), arr.dtype, "sparse")
-    if shard is not None and isinstance(arr, DeviceArray):
-        raise NotImplementedError("sparse: sharded fills of GPU arrays are not supported yet")
+    rows = shape[0]
+    n_zeros = math.ceil(sp * rows)
+    # The array module first: a GPU array it cannot index fails before anything is written.
+    target, xp = array_module(arr, "sparse") if n_zeros and arr.size else (arr, np)
     seed_pair = draw(seed)
     if arr.size == 0:
         return ret
     write(arr, plan, seed_pair, shard)
-    rows = shape[0]
-    n_zeros = math.ceil(sp * rows)
     if not n_zeros:
         return ret
-    target, xp = array_module(arr, "sparse")
     if shard is None:
         cols = shape[1]
         keys = xp.empty((rows, cols), xp.uint32)
@@ -153,7 +212,7 @@ def sparse(out: A, sparsity: float, std: float = 0.01, *, seed: Seed = None,
     in_rows = np.isin(zero_rows, row_ids)
     mask = np.zeros((len(row_ids), len(col_ids)), bool)
     mask[((zero_rows - r0) // rstep)[in_rows], np.nonzero(in_rows)[1]] = True
-    target[mask.reshape(arr.shape)] = 0  # an int index drops a length-1 dimension
+    target[xp.asarray(mask.reshape(arr.shape))] = 0  # an int index drops a length-1 dimension
     return ret
 
 
@@ -188,10 +247,10 @@ def eye(out: A, *, dtype: DTypeLike = None) -> A:
     """
     arr, ret = as_output(out, dtype)
     check_ndim(arr, "eye", allowed=(2,))
-    write(arr, _ZERO, (0, 0))
     n = min(arr.shape)
+    target, xp = array_module(arr, "eye") if n else (arr, np)  # before anything is written
+    write(arr, _ZERO, (0, 0))
     if n:
-        target, xp = array_module(arr, "eye")
         target[xp.arange(n), xp.arange(n)] = 1
     return ret
 
@@ -234,15 +293,16 @@ def dirac(out: A, groups: int = 1, *, dtype: DTypeLike = None) -> A:
     check_ndim(arr, "dirac", allowed=(3, 4, 5))
     groups = integer(groups, "groups", minimum=1)
     if arr.shape[0] % groups != 0:
-        raise ValueError(f"dirac: groups={groups} must divide dimension 0 of out "
-                         f"(shape {arr.shape})")
+        raise ValueError(
+            f"dirac: groups={groups} must divide dimension 0 of out (shape {arr.shape})"
+        )
+    target, xp = array_module(arr, "dirac") if arr.size else (arr, np)  # before writing
     write(arr, _ZERO, (0, 0))
     if arr.size == 0:
         return ret
     per_group = arr.shape[0] // groups
     n = min(per_group, arr.shape[1])
     centre = tuple(d // 2 for d in arr.shape[2:])
-    target, xp = array_module(arr, "dirac")
     d = xp.arange(n)
     for g in range(int(groups)):
         target[(g * per_group + d, d) + centre] = 1

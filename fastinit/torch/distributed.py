@@ -46,7 +46,7 @@ def is_dtensor(tensor: Any) -> bool:
 def _chunks(idx: np.ndarray, n: int) -> list[np.ndarray]:
     """``torch.chunk(idx, n)`` padded with empty chunks to n: chunks of ceil(len / n)."""
     size = -(-len(idx) // n) if len(idx) else 0
-    return [idx[i * size:(i + 1) * size] for i in range(n)]
+    return [idx[i * size : (i + 1) * size] for i in range(n)]
 
 
 def local_indices(dtensor: Any) -> list[np.ndarray]:
@@ -56,8 +56,10 @@ def local_indices(dtensor: Any) -> list[np.ndarray]:
     mesh = dtensor.device_mesh
     coord = mesh.get_coordinate()
     if coord is None:
-        raise ValueError("fastinit: this rank is not part of the DTensor's device mesh, so it "
-                         "holds no elements to fill")
+        raise ValueError(
+            "fastinit: this rank is not part of the DTensor's device mesh, so it "
+            "holds no elements to fill"
+        )
     idx = [np.arange(int(n), dtype=np.int64) for n in dtensor.shape]
     for i, p in enumerate(dtensor.placements):
         n = mesh.size(i)
@@ -69,13 +71,17 @@ def local_indices(dtensor: Any) -> list[np.ndarray]:
         elif isinstance(p, Replicate):
             continue
         elif p.is_partial():
-            raise ValueError(f"fastinit cannot fill a DTensor with placement {p} on mesh "
-                             f"dimension {i}: a Partial tensor's local values are summands of "
-                             f"the elements, not elements; redistribute it to Shard or "
-                             f"Replicate first")
+            raise ValueError(
+                f"fastinit cannot fill a DTensor with placement {p} on mesh "
+                f"dimension {i}: a Partial tensor's local values are summands of "
+                f"the elements, not elements; redistribute it to Shard or "
+                f"Replicate first"
+            )
         else:
-            raise TypeError(f"fastinit cannot fill a DTensor with placement {p!r} on mesh "
-                            f"dimension {i}; it fills Shard, _StridedShard and Replicate")
+            raise TypeError(
+                f"fastinit cannot fill a DTensor with placement {p!r} on mesh "
+                f"dimension {i}; it fills Shard, _StridedShard and Replicate"
+            )
     return idx
 
 
@@ -128,8 +134,9 @@ class _Pinned(Generator):
 ORTHOGONAL_MAX_ELEMENTS = 2**29
 
 
-def fill(name: str, run: Callable[..., Any], dtensor: Any, local_target: Any,
-         kwargs: dict[str, Any]) -> None:
+def fill(
+    name: str, run: Callable[..., Any], dtensor: Any, local_target: Any, kwargs: dict[str, Any]
+) -> None:
     """Fill this rank's part of `dtensor` (its local tensor seen as `local_target`, a NumPy
     view or a CUDA tensor) as `run(out, **kwargs)` fills a plain tensor: `kwargs` holds
     ``seed`` for the random schemes."""
@@ -137,9 +144,11 @@ def fill(name: str, run: Callable[..., Any], dtensor: Any, local_target: Any,
     idx = local_indices(dtensor)
     want = tuple(len(i) for i in idx)
     if want != tuple(local_target.shape):
-        raise RuntimeError(f"fastinit: the local tensor of this DTensor has shape "
-                           f"{tuple(local_target.shape)}, but its placements "
-                           f"{tuple(dtensor.placements)} give {want}; nothing was written")
+        raise RuntimeError(
+            f"fastinit: the local tensor of this DTensor has shape "
+            f"{tuple(local_target.shape)}, but its placements "
+            f"{tuple(dtensor.placements)} give {want}; nothing was written"
+        )
     if name in ("constant_", "ones_", "zeros_"):
         run(local_target)
         return
@@ -156,14 +165,17 @@ def fill(name: str, run: Callable[..., Any], dtensor: Any, local_target: Any,
     for local, glob in blocks(idx):
         run(local_target[local], seed=seed, full_shape=shape, index=glob, **kwargs)
     if not seed.drawn:  # no element here (an empty shard): still draw, as every other rank
-        run(np.empty((0,) * len(shape), local_target.dtype), seed=seed,
-            full_shape=shape, index=tuple(slice(0, 0) for _ in shape), **kwargs)
+        # The local tensor itself (empty), as the shard at the start of the global tensor.
+        index = tuple(slice(0, n) for n in local_target.shape)
+        run(local_target, seed=seed, full_shape=shape, index=index, **kwargs)
 
 
 def _as_host(target: Any) -> Any:
     if not isinstance(target, np.ndarray):
-        raise NotImplementedError("fastinit: eye_, dirac_ and orthogonal_ of a DTensor on a GPU "
-                                  "mesh are not supported yet")
+        raise NotImplementedError(
+            "fastinit: eye_, dirac_ and orthogonal_ of a DTensor on a GPU "
+            "mesh are not supported yet"
+        )
     return target
 
 
@@ -192,16 +204,23 @@ def _dirac(target: Any, idx: list[np.ndarray], shape: tuple[int, ...], groups: i
     target[mask] = 1
 
 
-def _orthogonal(run: Callable[..., Any], target: Any, idx: list[np.ndarray],
-                shape: tuple[int, ...], seed: _Pinned) -> None:
+def _orthogonal(
+    run: Callable[..., Any],
+    target: Any,
+    idx: list[np.ndarray],
+    shape: tuple[int, ...],
+    seed: _Pinned,
+) -> None:
     """The whole matrix on every rank (its QR needs all of it), then this rank's part."""
     target = _as_host(target)
     size = math.prod(shape)
     if size > ORTHOGONAL_MAX_ELEMENTS:
-        raise ValueError(f"orthogonal_ of a DTensor computes the whole {shape} matrix on every "
-                         f"rank ({size} elements, about {24 * size / 2**30:.1f} GiB of float64 "
-                         f"temporaries); fastinit refuses above {ORTHOGONAL_MAX_ELEMENTS} "
-                         f"elements")
+        raise ValueError(
+            f"orthogonal_ of a DTensor computes the whole {shape} matrix on every "
+            f"rank ({size} elements, about {24 * size / 2**30:.1f} GiB of float64 "
+            f"temporaries); fastinit refuses above {ORTHOGONAL_MAX_ELEMENTS} "
+            f"elements"
+        )
     full = np.empty(shape, target.dtype)
     run(full, seed=seed)
     target[...] = full[np.ix_(*idx)]

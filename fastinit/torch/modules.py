@@ -30,8 +30,7 @@ def _linear_like(m: Any, gen: Generator, fill: Any) -> None:
     is 0), fan_in from the weight as torch computes it (dim 1 times the kernel: for a
     transposed conv, out_channels/groups times the kernel)."""
     w = m.weight
-    fill(w, lambda t: kaiming_uniform_(t, a=math.sqrt(5), generator=gen)
-         if t.numel() else None)
+    fill(w, lambda t: kaiming_uniform_(t, a=math.sqrt(5), generator=gen) if t.numel() else None)
     if getattr(m, "bias", None) is not None:
         fan_in = _fans(w)[0]
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
@@ -51,6 +50,7 @@ def _embedding(m: Any, gen: Generator, fill: Any) -> None:
         if m.padding_idx is not None:
             with torch.no_grad():
                 zero_row(t, m.padding_idx)
+
     fill(m.weight, run)
 
 
@@ -126,10 +126,10 @@ def init_module(module: Any, seed: Union[int, Generator, None] = None) -> Any:
     global generator). Returns `module`.
     """
     if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"init_module: module must be a torch.nn.Module, got "
-                        f"{type(module).__name__}")
-    gen = seed if isinstance(seed, Generator) else (
-        Generator(seed) if seed is not None else None)
+        raise TypeError(
+            f"init_module: module must be a torch.nn.Module, got {type(module).__name__}"
+        )
+    gen = seed if isinstance(seed, Generator) else (Generator(seed) if seed is not None else None)
     if gen is None:
         gen = default_generator()
     rules = _rules()
@@ -171,8 +171,9 @@ def _post_order(module: Any) -> Iterator[Any]:
     return walk(module)
 
 
-def build_on_meta(factory: Callable[[], Any], *, seed: Union[int, Generator, None] = None,
-                  device: Any = "cpu") -> Any:
+def build_on_meta(
+    factory: Callable[[], Any], *, seed: Union[int, Generator, None] = None, device: Any = "cpu"
+) -> Any:
     """Build a model with one fill per parameter: construct it on the meta device (its
     constructor's fills cost nothing there), allocate it on `device` (``to_empty``), then
     initialize it once, by its own rules, with fastinit.
@@ -204,11 +205,15 @@ def build_on_meta(factory: Callable[[], Any], *, seed: Union[int, Generator, Non
     with torch.device("meta"):
         model = factory()
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"build_on_meta: factory must return a torch.nn.Module, got "
-                        f"{type(model).__name__}")
+        raise TypeError(
+            f"build_on_meta: factory must return a torch.nn.Module, got {type(model).__name__}"
+        )
     model.to_empty(device=device)
-    gen = seed if isinstance(seed, Generator) else (
-        Generator(seed) if seed is not None else default_generator())
+    gen = (
+        seed
+        if isinstance(seed, Generator)
+        else (Generator(seed) if seed is not None else default_generator())
+    )
     own = getattr(model, "init_weights", None)
     if callable(own):
         with torch.no_grad(), patch(seed=gen):

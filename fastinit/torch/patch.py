@@ -52,9 +52,11 @@ def _trampoline_code(name: str, f: Any) -> Any:
     """A code object with `f`'s parameters that calls _intercepted(name, ...). It runs with
     torch.nn.init's globals, so it reaches this module through ``__import__`` only."""
     params = list(inspect.signature(f).parameters)
-    src = (f"def {name}({', '.join(params)}):\n"
-           f"    return __import__({__name__!r}, fromlist=('_intercepted',))._intercepted("
-           f"{name!r}, {', '.join(f'{p}={p}' for p in params)})\n")
+    src = (
+        f"def {name}({', '.join(params)}):\n"
+        f"    return __import__({__name__!r}, fromlist=('_intercepted',))._intercepted("
+        f"{name!r}, {', '.join(f'{p}={p}' for p in params)})\n"
+    )
     namespace: dict[str, Any] = {}
     exec(compile(src, f"<fastinit.torch.patch: {name}>", "exec"), namespace)
     return namespace[name].__code__
@@ -111,8 +113,13 @@ class _InitMode(TorchFunctionMode):
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: Any = None):
         kwargs = kwargs or {}
         handler = _METHODS.get(func)
-        if handler is not None and args and isinstance(args[0], torch.Tensor) \
-                and args[0].is_floating_point() and not _grad_blocks(args[0]):
+        if (
+            handler is not None
+            and args
+            and isinstance(args[0], torch.Tensor)
+            and args[0].is_floating_point()
+            and not _grad_blocks(args[0])
+        ):
             try:
                 result = handler(*args, **kwargs)
             except TypeError:  # arguments torch's method takes and fastinit's does not
@@ -169,8 +176,9 @@ def patch(seed: Union[int, Generator, None] = None) -> Iterator[None]:
     elif is_int(seed):
         gen = Generator(seed)
     else:
-        raise TypeError(f"seed must be an int, a fastinit.Generator or None, got "
-                        f"{type(seed).__name__}")
+        raise TypeError(
+            f"seed must be an int, a fastinit.Generator or None, got {type(seed).__name__}"
+        )
     with _patch_lock:
         if _depth == 0:
             _redirect()
@@ -190,4 +198,3 @@ def patch(seed: Union[int, Generator, None] = None) -> Iterator[None]:
 def patched() -> bool:
     """Whether a patch() block is open (in any thread)."""
     return _depth > 0
-
