@@ -18,10 +18,10 @@ import pytest
 numba = pytest.importorskip("numba")
 
 import fastinit  # noqa: E402
-from fastinit._backends.codes import Scheme
+from fastinit._backends.codes import Scheme, dtype_code
 from fastinit._backends import dispatch as B  # noqa: E402
 from fastinit._backends import numba as N  # noqa: E402
-from fastinit._input.dtypes import dtype_code, resolve_dtype  # noqa: E402
+from fastinit._input.dtypes import resolve_dtype  # noqa: E402
 from fastinit._random.plans import inward_bounds  # noqa: E402
 from kernel_cases import KERNEL_CASES  # noqa: E402
 
@@ -41,7 +41,7 @@ def _dt(scheme, dtype):
 
 def _schemes_dtypes():
     for scheme in sorted(SCHEMES):
-        for dtype in (["uint32"] if scheme == "raw" else DTYPES):
+        for dtype in ["uint32"] if scheme == "raw" else DTYPES:
             yield scheme, dtype
 
 
@@ -64,9 +64,11 @@ def _bits(a):
 def assert_same_bits(got, want, what):
     g, w = _bits(got).ravel(), _bits(want).ravel()
     bad = np.flatnonzero(g != w)
-    assert bad.size == 0, (f"{what}: {bad.size} of {g.size} differ, first at {bad[:5]}: "
-                           f"numba {[hex(int(v)) for v in g[bad[:5]]]} core "
-                           f"{[hex(int(v)) for v in w[bad[:5]]]}")
+    assert bad.size == 0, (
+        f"{what}: {bad.size} of {g.size} differ, first at {bad[:5]}: "
+        f"numba {[hex(int(v)) for v in g[bad[:5]]]} core "
+        f"{[hex(int(v)) for v in w[bad[:5]]]}"
+    )
 
 
 # ---- bits: Numba == core ----------------------------------------------------------------------
@@ -132,8 +134,7 @@ def test_seed_stream_extra_extremes():
     for seed, stream, extra in [(0, 0, 0), (2**64 - 1, 2**32 - 1, 2**32 - 1), (2**32, 1, 7)]:
         for dt in (np.dtype(np.uint32),):
             want, got = np.empty(999, dt), np.empty(999, dt)
-            _pair(Scheme.RAW, want, got, [], seed=seed, stream=stream, extra=extra,
-                  first=2**62 + 1)
+            _pair(Scheme.RAW, want, got, [], seed=seed, stream=stream, extra=extra, first=2**62 + 1)
             assert_same_bits(got, want, f"raw seed={seed} stream={stream} extra={extra}")
 
 
@@ -175,23 +176,29 @@ def test_public_functions_on_numba(monkeypatch):
 # ---- Philox known answers on the Numba path ---------------------------------------------------
 
 
-@pytest.mark.parametrize("ctr,key,expected", [
-    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
-    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
-], ids=["zeros", "ones", "pi"])
+@pytest.mark.parametrize(
+    "ctr,key,expected",
+    [
+        ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+        ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+        (
+            (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+            (0xA4093822, 0x299F31D0),
+            (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+        ),
+    ],
+    ids=["zeros", "ones", "pi"],
+)
 def test_kat_numba(ctr, key, expected):
     out = np.empty(4, np.uint32)
     u = np.uint64
-    N._philox_blocks(out, u(ctr[0] | ctr[1] << 32), 1, u(key[0]), u(key[1]), u(ctr[2]),
-                     u(ctr[3]))
+    N._philox_blocks(out, u(ctr[0] | ctr[1] << 32), 1, u(key[0]), u(key[1]), u(ctr[2]), u(ctr[3]))
     assert tuple(int(v) for v in out) == expected
 
 
 @numba.njit(cache=False)
 def _half_reference(x):
-    """csrc/halfconv.h's float_to_half, branch for branch, on the bits x of a float32."""
+    """csrc/include/fastinit/halfconv.h's float_to_half, branch for branch, on the bits x of a float32."""
     u = np.uint64
     sign = (x >> u(16)) & u(0x8000)
     x &= u(0x7FFFFFFF)
@@ -236,10 +243,29 @@ def test_half_conversion_exhaustive():
 def test_half_conversion_samples():
     """... and agrees with NumPy's conversion (RNE, subnormals, overflow) off NaN."""
     rng = np.random.default_rng(0)
-    bits = np.concatenate([rng.integers(0, 2**32, 20_000, dtype=np.uint64).astype(np.uint32),
-                           np.float32([0.0, -0.0, 65504.0, 65519.99, 65520.0, 2.0**-24,
-                                       2.0**-25, 2.0**-25 * 1.5, 2.0**-14, np.inf, -np.inf,
-                                       1e-8, 3e-5, -6.1e-5]).view(np.uint32)])
+    bits = np.concatenate(
+        [
+            rng.integers(0, 2**32, 20_000, dtype=np.uint64).astype(np.uint32),
+            np.float32(
+                [
+                    0.0,
+                    -0.0,
+                    65504.0,
+                    65519.99,
+                    65520.0,
+                    2.0**-24,
+                    2.0**-25,
+                    2.0**-25 * 1.5,
+                    2.0**-14,
+                    np.inf,
+                    -np.inf,
+                    1e-8,
+                    3e-5,
+                    -6.1e-5,
+                ]
+            ).view(np.uint32),
+        ]
+    )
     x = bits.view(np.float32)
     x = x[~np.isnan(x)]
     got = np.array([N._half_bits(v) for v in x], np.uint16)
@@ -269,8 +295,7 @@ def test_numba_thread_count_follows_the_request():
 def test_import_warning(import_warnings):
     """Exactly one fallback warning when the core is missing (and no backend was asked for);
     none when it imports."""
-    fallback = [w for w in import_warnings
-                if "the compiled core is unavailable" in str(w.message)]
+    fallback = [w for w in import_warnings if "the compiled core is unavailable" in str(w.message)]
     if B._core is None and not os.environ.get("FASTINIT_BACKEND"):
         assert len(fallback) == 1, [str(w.message) for w in import_warnings]
         assert fallback[0].category is RuntimeWarning
@@ -290,8 +315,12 @@ def test_set_backend_round_trip():
             fastinit.set_backend("CORE")
             assert fastinit.info()["backend"] == "core"
             assert fastinit.info()["simd"] in ("scalar", "avx2", "avx512")
-        for bad, exc in (("torch", ValueError), ("", ValueError), (None, TypeError),
-                         (1, TypeError)):
+        for bad, exc in (
+            ("torch", ValueError),
+            ("", ValueError),
+            (None, TypeError),
+            (1, TypeError),
+        ):
             with pytest.raises(exc, match="backend"):
                 fastinit.set_backend(bad)
         assert fastinit.info()["backend"] in ("core", "numba")
@@ -321,12 +350,20 @@ def _child(tmp_path, code, blocked=(), backend=None):
     env.pop("FASTINIT_BACKEND", None)
     if backend is not None:
         env["FASTINIT_BACKEND"] = backend
-    return subprocess.run([sys.executable, "-W", "default", "-c", textwrap.dedent(code)],
-                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-W", "default", "-c", textwrap.dedent(code)],
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_fallback_in_a_fresh_process(tmp_path):
-    r = _child(tmp_path, """
+    r = _child(
+        tmp_path,
+        """
         import warnings
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
@@ -344,30 +381,40 @@ def test_fallback_in_a_fresh_process(tmp_path):
             assert "'core'" in str(exc), exc
         else:
             raise AssertionError("set_backend('core') without a core")
-    """, blocked={"fastinit._core"})
+    """,
+        blocked={"fastinit._core"},
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == fastinit.uniform((4,), seed=1).tobytes().hex()
 
 
 def test_default_threads_without_core(tmp_path):
-    r = _child(tmp_path, """
+    r = _child(
+        tmp_path,
+        """
         import os, warnings
         warnings.simplefilter("ignore")
         import fastinit
         print(fastinit.get_num_threads(), len(os.sched_getaffinity(0)))
-    """, blocked={"fastinit._core"})
+    """,
+        blocked={"fastinit._core"},
+    )
     assert r.returncode == 0, r.stderr
     a, b = r.stdout.split()
     assert a == b
 
 
 def test_env_chooses_numba(tmp_path):
-    r = _child(tmp_path, """
+    r = _child(
+        tmp_path,
+        """
         import warnings
         warnings.simplefilter("error")  # an explicit choice does not warn
         import fastinit
         print(fastinit.info()["backend"])
-    """, backend="numba")
+    """,
+        backend="numba",
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "numba"
 
@@ -383,7 +430,9 @@ def test_numba_missing(tmp_path):
     for Numba then raises an ImportError that names it."""
     if B._core is None:
         pytest.skip("needs the core")
-    r = _child(tmp_path, """
+    r = _child(
+        tmp_path,
+        """
         import sys
         import fastinit
         assert "numba" not in sys.modules
@@ -396,7 +445,9 @@ def test_numba_missing(tmp_path):
         else:
             raise AssertionError("set_backend('numba') without numba")
         print("ok")
-    """, blocked={"numba"})
+    """,
+        blocked={"numba"},
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
     r = _child(tmp_path, "import fastinit", blocked={"numba"}, backend="numba")
@@ -404,7 +455,9 @@ def test_numba_missing(tmp_path):
 
 
 def test_no_backend_at_all(tmp_path):
-    r = _child(tmp_path, """
+    r = _child(
+        tmp_path,
+        """
         import fastinit
         assert fastinit.info()["backend"] == "none", fastinit.info()
         assert fastinit.get_num_threads() >= 1
@@ -415,6 +468,8 @@ def test_no_backend_at_all(tmp_path):
         else:
             raise AssertionError("a fill without any backend")
         print("ok")
-    """, blocked={"fastinit._core", "numba"})
+    """,
+        blocked={"fastinit._core", "numba"},
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
