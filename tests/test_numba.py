@@ -17,13 +17,14 @@ import pytest
 
 numba = pytest.importorskip("numba")
 
+from kernel_cases import KERNEL_CASES  # noqa: E402
+
 import fastinit  # noqa: E402
-from fastinit._backends.codes import Scheme, dtype_code
 from fastinit._backends import dispatch as B  # noqa: E402
 from fastinit._backends import numba as N  # noqa: E402
+from fastinit._backends.codes import Scheme, dtype_code
 from fastinit._input.dtypes import resolve_dtype  # noqa: E402
 from fastinit._random.plans import inward_bounds  # noqa: E402
-from kernel_cases import KERNEL_CASES  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
