@@ -340,3 +340,31 @@ def test_bench_torch_model_runs_on_a_tiny_model():
     assert r["params"] == 100 * 64 + 2 * (2 * 64 + 4 * 64 * 64 + 3 * 64 * 128) + 64 + 64 * 100
     assert r["init_module"] > 0 and r["reset_parameters"] > 0
     assert "init_module" in format_torch_model(r)
+
+
+def _thp_mode() -> str:
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as fh:
+            return fh.read().split("[")[1].split("]")[0]
+    except (OSError, IndexError):
+        return "unavailable"
+
+
+@pytest.mark.skipif(_thp_mode() not in ("madvise", "always"), reason="no transparent huge pages")
+def test_large_cpu_tensors_get_huge_pages_before_their_first_fill():
+    """fastinit.torch asks for transparent huge pages on a large tensor it fills (torch does
+    not), so the first touch of fresh memory faults 2 MiB pages (docs/torch.md)."""
+    t = torch.empty(2**24)  # 64 MiB, untouched
+    ft.uniform_(t, generator=0)
+    lo_t, hi_t = t.data_ptr(), t.data_ptr() + t.numel() * 4
+    huge_kb, inside = 0, False  # summed over the mappings the tensor's bytes lie in
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            head = line.split()[0]
+            if "-" in head and not head.endswith(":"):
+                lo, hi = (int(x, 16) for x in head.split("-"))
+                inside = lo < hi_t and lo_t < hi
+            elif inside and line.startswith("AnonHugePages:"):
+                huge_kb += int(line.split()[1])
+    assert huge_kb >= 32 * 1024, huge_kb
+    assert np.array_equal(t.numpy(), fastinit.uniform((2**24,), seed=0))

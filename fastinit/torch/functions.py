@@ -5,6 +5,8 @@ filled by fastinit: a NumPy view of a CPU tensor's memory, or the CUDA tensor it
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import threading
 import types
 import warnings
@@ -93,8 +95,10 @@ def _target(tensor: Any, name: str) -> Any:
     dev = t.device.type
     if dev == "cpu":
         if t.dtype in _FLOATS:
+            _advise_huge_pages(t)
             return t.numpy()
         if t.dtype == torch.bfloat16:
+            _advise_huge_pages(t)
             # NumPy has no bfloat16: view the same bytes as int16, then as ml_dtypes.bfloat16.
             return t.view(torch.int16).numpy().view(_bfloat16())
         raise UnsupportedTensorError(
@@ -118,6 +122,41 @@ def _target(tensor: Any, name: str) -> Any:
     raise UnsupportedTensorError(
         f"{name}: fastinit fills CPU and CUDA tensors, got device {t.device}"
     )
+
+
+#: Tensors from this many bytes get transparent huge pages (see _advise_huge_pages).
+HUGE_PAGE_MIN_BYTES = 8 << 20
+_HUGE = 1 << 21
+_MADV_HUGEPAGE = 14
+_madvise: Any = None
+
+
+def _advise_huge_pages(t: Any) -> None:
+    """Ask Linux for transparent huge pages on a large CPU tensor's memory before fastinit
+    writes it (``madvise(MADV_HUGEPAGE)`` on the 2 MiB-aligned part of its bytes).
+
+    torch does not ask for them (NumPy does, for its own large arrays); where the kernel's THP
+    mode is ``madvise``, a fresh tensor's first touch then faults 2 MiB pages instead of 4 KiB
+    ones: about half the time of the first fill of fresh memory here (0.35 -> 0.17 s per GiB,
+    docs/torch.md). Advice only: memory already touched is unchanged, the values never depend
+    on it, and any failure (other systems, old kernels) is ignored."""
+    global _madvise
+    nbytes = t.numel() * t.element_size()
+    if nbytes < HUGE_PAGE_MIN_BYTES or not sys.platform.startswith("linux"):
+        return
+    if _madvise is None:
+        try:
+            _madvise = ctypes.CDLL(None, use_errno=True).madvise
+            _madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+        except (OSError, AttributeError):
+            _madvise = False
+    if not _madvise:
+        return
+    addr = t.data_ptr()
+    start = (addr + _HUGE - 1) & ~(_HUGE - 1)
+    end = (addr + nbytes) & ~(_HUGE - 1)
+    if end > start:
+        _madvise(start, end - start, _MADV_HUGEPAGE)
 
 
 def _skip(tensor: Any) -> bool:
