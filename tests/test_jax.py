@@ -366,7 +366,7 @@ def test_variance_scaling_variance(mode, dist):
 
 def test_fans_are_jaxs():
     compute_fans = pytest.importorskip("jax._src.nn.initializers")._compute_fans
-    from fastinit.jax.initializers import fans
+    from fastinit.jax.variance_scaling import fans
 
     cases = [
         ((5, 7), -2, -1, ()),
@@ -608,7 +608,15 @@ def test_import_fastinit_does_not_import_jax():
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.parametrize("module", ["fastinit.jax.initializers", "fastinit.jax._keys"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "fastinit.jax.initializers",
+        "fastinit.jax.variance_scaling",
+        "fastinit.jax.orthogonal",
+        "fastinit.jax._keys",
+    ],
+)
 def test_docstring_examples(module):
     import doctest
     import importlib

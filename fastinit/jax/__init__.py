@@ -32,7 +32,14 @@ from .initializers import (
     MODES,
     Initializer,
     constant,
-    delta_orthogonal,
+    normal,
+    ones,
+    truncated_normal,
+    uniform,
+    zeros,
+)
+from .orthogonal import delta_orthogonal, orthogonal
+from .variance_scaling import (
     glorot_normal,
     glorot_uniform,
     he_normal,
@@ -41,15 +48,9 @@ from .initializers import (
     kaiming_uniform,
     lecun_normal,
     lecun_uniform,
-    normal,
-    ones,
-    orthogonal,
-    truncated_normal,
-    uniform,
     variance_scaling,
     xavier_normal,
     xavier_uniform,
-    zeros,
 )
 
 __all__ = [
