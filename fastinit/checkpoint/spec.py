@@ -200,9 +200,7 @@ def parse_spec(spec: SpecLike) -> tuple[list[TensorSpec], dict[str, str]]:
         if "shape" not in t:
             raise SpecError(f"{what}: missing 'shape' (a list of integers; [] for a scalar)")
         shape = t["shape"]
-        if not isinstance(shape, list) or not all(
-            not isinstance(d, bool) and isinstance(d, int) and d >= 0 for d in shape
-        ):
+        if not isinstance(shape, list) or not all(is_int(d) and d >= 0 for d in shape):
             raise SpecError(f"{what}: shape must be a list of non-negative integers, got {shape!r}")
         dt, code = _dtype(t.get("dtype", default_dtype), what)
         scheme = t.get("scheme")
