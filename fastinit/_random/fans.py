@@ -25,6 +25,8 @@ from .._input.values import axis, describe, dims, is_int, is_real
 
 __all__ = [
     "compute_fans",
+    "fans_of_axes",
+    "fan_of",
     "calculate_gain",
     "fan_for_mode",
     "fan",
@@ -119,8 +121,36 @@ def compute_fans(shape: ShapeLike, in_axis: int = 1, out_axis: int = 0) -> tuple
             f"in_axis={in_axis} and out_axis={out_axis} "
             f"(both dimension {in_ax} of shape {shape_})"
         )
-    receptive = math.prod(d for i, d in enumerate(shape_) if i != in_ax and i != out_ax)
-    return shape_[in_ax] * receptive, shape_[out_ax] * receptive
+    return fans_of_axes(shape_, (in_ax,), (out_ax,))
+
+
+def fans_of_axes(
+    shape: Sequence[int],
+    in_dims: Sequence[int],
+    out_dims: Sequence[int],
+    batch_dims: Sequence[int] = (),
+) -> tuple[int, int]:
+    """The fan rule every fastinit fan comes from (JAX's): ``fan_in`` is the product of the
+    dimensions `in_dims` times the receptive field, ``fan_out`` likewise with `out_dims`, where
+    the receptive field is the product of the dimensions no list names (`batch_dims` count in
+    neither). Takes checked, distinct, non-negative dimension positions; exact ints."""
+    named = set(in_dims) | set(out_dims) | set(batch_dims)
+    receptive = math.prod(n for d, n in enumerate(shape) if d not in named)
+    fan_in = math.prod(shape[d] for d in in_dims) * receptive
+    fan_out = math.prod(shape[d] for d in out_dims) * receptive
+    return fan_in, fan_out
+
+
+def fan_of(fan_in: int, fan_out: int, mode: str) -> float:
+    """The fan a checked `mode` selects: ``fan_in``, ``fan_out``, ``fan_avg`` (their mean) or
+    JAX's ``fan_geo_avg`` (their geometric mean)."""
+    if mode == "fan_in":
+        return float(fan_in)
+    if mode == "fan_out":
+        return float(fan_out)
+    if mode == "fan_avg":
+        return (fan_in + fan_out) / 2
+    return (fan_in * fan_out) ** 0.5
 
 
 def fan_for_mode(shape: ShapeLike, mode: str, in_axis: int = 1, out_axis: int = 0) -> float:
@@ -167,12 +197,7 @@ def fan_for_mode(shape: ShapeLike, mode: str, in_axis: int = 1, out_axis: int = 
 
 def fan(shape: ShapeLike, mode: str, in_axis: int = 1, out_axis: int = 0) -> float:
     """The fan of a checked `mode` (one of :data:`FAN_MODES`): the one fan rule of every scheme."""
-    fan_in, fan_out = compute_fans(shape, in_axis=in_axis, out_axis=out_axis)
-    if mode == "fan_in":
-        return float(fan_in)
-    if mode == "fan_out":
-        return float(fan_out)
-    return (fan_in + fan_out) / 2
+    return fan_of(*compute_fans(shape, in_axis=in_axis, out_axis=out_axis), mode)
 
 
 def _as_finite_slope(param: object) -> Optional[Union[int, float]]:

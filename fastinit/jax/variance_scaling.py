@@ -10,6 +10,7 @@ from typing import Any, Union
 import numpy as np
 
 from .._input.values import axis, choice
+from .._random.fans import fan_of, fans_of_axes
 from .._random.plans import (
     variance_scaling_plan,
 )
@@ -81,9 +82,10 @@ def fans(
         An axis out of range for `shape`, or a dimension named twice.
     """
     owner: dict[int, str] = {}
-    sizes = []
+    positions = []
     for name, spec in (("in_axis", in_axis), ("out_axis", out_axis), ("batch_axis", batch_axis)):
         dims_ = _positions(_axes(spec, name, func), name, shape, func)
+        positions.append(dims_)
         for d in dims_:
             if d in owner:
                 raise ValueError(
@@ -92,20 +94,12 @@ def fans(
                     f"distinct dimensions"
                 )
             owner[d] = name
-        sizes.append(math.prod(shape[d] for d in dims_))
-    receptive = math.prod(n for d, n in enumerate(shape) if d not in owner)
-    return sizes[0] * receptive, sizes[1] * receptive
+    return fans_of_axes(shape, *positions)
 
 
 def _fan(fan_in: int, fan_out: int, mode: str) -> float:
-    """The denominator of the variance (fastinit's fan rule, plus JAX's fan_geo_avg)."""
-    if mode == "fan_in":
-        return float(fan_in)
-    if mode == "fan_out":
-        return float(fan_out)
-    if mode == "fan_avg":
-        return (fan_in + fan_out) / 2
-    return (fan_in * fan_out) ** 0.5
+    """The denominator of the variance: fastinit's fan rule (fastinit/_random/fans.py)."""
+    return fan_of(fan_in, fan_out, mode)
 
 
 def _scaling(
