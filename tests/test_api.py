@@ -11,6 +11,7 @@ import importlib.resources
 import inspect
 import math
 import re
+import subprocess
 import sys
 import types
 
@@ -535,3 +536,16 @@ def test_torch_and_fastinit_agree_with_the_formula(scheme, shape, kw):
     _check_stats(w, kind, value, f"fastinit.{scheme}")
     # and the two agree with each other
     assert w.std() == pytest.approx(float(t.std()), rel=0.04)
+
+
+def test_import_fastinit_does_not_import_ml_dtypes():
+    """ml_dtypes (about 0.85 s to import here) is loaded when bfloat16 is first used."""
+    code = (
+        "import sys, numpy as np, fastinit\n"
+        "assert 'ml_dtypes' not in sys.modules\n"
+        "fastinit.normal(np.empty(8, np.float32), seed=0)\n"
+        "assert 'ml_dtypes' not in sys.modules\n"
+        "w = fastinit.normal((8,), dtype='bfloat16', seed=0)\n"
+        "assert 'ml_dtypes' in sys.modules and w.dtype.name == 'bfloat16'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._backends.cuda import DeviceArray, DeviceView, cuda_module
-from .dtypes import BFLOAT16, FLOAT_DTYPES, dtype_name, resolve_dtype
+from .dtypes import bfloat16, dtype_name, is_bfloat16, is_float, resolve_dtype
 from .overlap import check_no_overlap, may_overlap
 from .values import describe, is_int
 from .values import shape as check_shape
@@ -47,7 +47,7 @@ def _view_writable(out: Any, name: str) -> np.ndarray:
     return arr
 
 
-_NATIVE_FLOATS = frozenset(FLOAT_DTYPES)
+_NATIVE_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)))
 
 
 def check_array(arr: np.ndarray, name: str, *, raw: bool = False) -> None:
@@ -55,7 +55,7 @@ def check_array(arr: np.ndarray, name: str, *, raw: bool = False) -> None:
     flags = arr.flags
     if (
         not raw
-        and dt in _NATIVE_FLOATS
+        and (dt in _NATIVE_FLOATS or is_bfloat16(dt))
         and dt.isnative
         and flags.writeable
         and flags.aligned
@@ -67,7 +67,7 @@ def check_array(arr: np.ndarray, name: str, *, raw: bool = False) -> None:
         if dt.kind != "u" or dt.itemsize != 4:
             raise TypeError(f"{name} must have dtype uint32 for raw words, got {dtype_name(dt)}")
     else:
-        if dt.kind in "biuc" or dt.kind == "O" or dt.newbyteorder("=") not in FLOAT_DTYPES:
+        if dt.kind in "biuc" or dt.kind == "O" or not is_float(dt.newbyteorder("=")):
             raise TypeError(
                 f"{name} must have a floating dtype ({_FLOAT_NAMES}), got {dtype_name(dt)}"
             )
@@ -141,7 +141,6 @@ def check_ndim(arr: Any, scheme: str, allowed: tuple[int, ...], name: str = "out
 
 # ---- GPU arrays (__cuda_array_interface__), filled by fastinit._cuda -------------------------
 
-_GPU_FLOATS = FLOAT_DTYPES  # bfloat16 only where declared (_declared_dtype)
 _GPU_MAX_DIMS = 32  # fastinit._cuda's limit (csrc/cuda/grid.h, kMaxDims)
 
 
@@ -167,16 +166,16 @@ def _declared_dtype(out: Any, typestr: Any, name: str) -> np.dtype | None:
             base = np.dtype(typestr)
         except TypeError:
             raise TypeError(f"{name}: unsupported GPU dtype {typestr!r}") from None
-        if out.dtype != BFLOAT16 or base.kind not in "iu" or base.itemsize != 2:
+        if not is_bfloat16(out.dtype) or base.kind not in "iu" or base.itemsize != 2:
             raise TypeError(
                 f"{name}: a DeviceView declares bfloat16 over a 2-byte integer "
                 f"interface, got {dtype_name(out.dtype)} over {typestr!r}"
             )
         if not base.isnative:
             raise ValueError(f"{name} has non-native byte order ({base.str})")
-        return BFLOAT16
+        return bfloat16()
     if typestr == "<V2" and _torch_bfloat16(out):
-        return BFLOAT16
+        return bfloat16()
     return None
 
 
@@ -207,7 +206,7 @@ def as_device_array(out: Any, name: str = "out", *, raw: bool = False) -> Device
     if raw:
         if dt.kind != "u" or dt.itemsize != 4:
             raise TypeError(f"{name} must have dtype uint32 for raw words, got {dt.name}")
-    elif dt.newbyteorder("=") not in _GPU_FLOATS:
+    elif not is_float(dt.newbyteorder("=")):  # bfloat16 only where declared (_declared_dtype)
         raise TypeError(
             f"{name} must have a floating dtype (float32, float64, float16, or "
             f"bfloat16 through fastinit.torch, on a GPU array), got "

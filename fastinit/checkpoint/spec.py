@@ -17,7 +17,7 @@ from typing import Any, Union
 import numpy as np
 
 from .. import schemes as _schemes
-from .._input.dtypes import BFLOAT16
+from .._input.dtypes import resolve_dtype
 from .._input.values import is_int
 from .._random.generator import Generator
 
@@ -25,12 +25,8 @@ __all__ = ["load_spec", "parse_spec", "SpecError", "TensorSpec", "SpecLike", "DT
 
 SpecLike = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 
-DTYPES = {
-    "float32": (np.dtype(np.float32), "F32"),
-    "float16": (np.dtype(np.float16), "F16"),
-    "bfloat16": (BFLOAT16, "BF16"),
-    "float64": (np.dtype(np.float64), "F64"),
-}
+#: dtype name in a spec -> safetensors' dtype code.
+DTYPES = {"float32": "F32", "float16": "F16", "bfloat16": "BF16", "float64": "F64"}
 # Every scheme but random_raw (uint32 words, not weights); aliases included.
 SCHEMES = tuple(n for n in _schemes.__all__ if n != "random_raw")
 # Filled whole, never in chunks: every value depends on the whole tensor (orthogonal: a QR;
@@ -113,7 +109,7 @@ def _int(value: Any, what: str, low: int, high: int) -> int:
 def _dtype(value: Any, what: str) -> tuple[np.dtype, str]:
     if not isinstance(value, str) or value not in DTYPES:
         raise SpecError(f"{what}: dtype must be one of {', '.join(DTYPES)}, got {value!r}")
-    return DTYPES[value]
+    return resolve_dtype(value), DTYPES[value]
 
 
 def _expand(entries: Any, where: str) -> list[tuple[str, dict]]:
