@@ -363,3 +363,34 @@ def test_only_this_destinations_temporary_files_are_removed(tmp_path):
     (tmp_path / "m.safetensors.89abcdef.partial").write_bytes(b"stale")  # unlocked: stale
     init_checkpoint(FITS, tmp_path / "m.safetensors")
     assert sorted(os.listdir(tmp_path)) == sorted(keep + ["m.safetensors"])
+
+
+@pytest.mark.parametrize("written", [False, True])
+def test_a_large_discarded_file_is_freed_by_a_helper_process(tmp_path, monkeypatch, written):
+    """The kernel frees a file's blocks at its last close (0.1-0.25 s per GiB here): for a
+    large discarded temporary file that last close is a helper's, so an interrupted command
+    exits at once. Only the size decides; small files are closed directly."""
+    handed = []
+    real = ck_output._close_later
+
+    def spy(fd):
+        handed.append(os.fstat(fd).st_size)
+        return real(fd)
+
+    monkeypatch.setattr(ck_output, "_close_later", spy)
+    monkeypatch.setattr(ck_output, "CLOSE_LATER_BYTES", 4096)
+    out = ck_output.Output(tmp_path / "big.safetensors", 1 << 16)
+    if written:
+        out.write(bytes(8192))
+    out.discard()
+    assert handed == [1 << 16]
+    assert [p for p in tmp_path.iterdir()] == []
+    monkeypatch.setattr(ck_output, "CLOSE_LATER_BYTES", 1 << 30)
+    small = ck_output.Output(tmp_path / "small.safetensors", 1 << 16)
+    small.discard()
+    assert handed == [1 << 16]  # not handed over
+    fd = os.open(os.devnull, os.O_RDONLY)
+    try:
+        assert real(fd) is True  # a helper can be started here
+    finally:
+        os.close(fd)
