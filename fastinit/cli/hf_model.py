@@ -6,11 +6,9 @@ fastinit.cli._hf_child``), with peak memory and where the patched build's time g
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import tempfile
 from typing import Any
+
+from .torch_model import run_child
 
 __all__ = ["DEFAULT_CONFIG", "bench_hf_model", "format_hf_model"]
 
@@ -20,16 +18,7 @@ DEFAULT_CONFIG = (32000, 2048, 5632, 16, 16, 8)
 
 def _child(mode: str, threads: int, config: tuple[int, ...]) -> dict[str, Any]:
     args = [mode, str(threads), *(str(x) for x in config)]
-    r = subprocess.run(
-        [sys.executable, "-m", "fastinit.cli._hf_child", *args],
-        capture_output=True,
-        text=True,
-        cwd=tempfile.gettempdir(),
-        check=False,
-    )
-    if r.returncode != 0:
-        raise SystemExit(f"fastinit bench --hf-model: the {mode} build failed:\n{r.stderr}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return run_child("fastinit.cli._hf_child", args, f"--hf-model's {mode} build")
 
 
 def bench_hf_model(threads: int, config: tuple[int, ...] = DEFAULT_CONFIG) -> dict[str, Any]:

@@ -19,19 +19,27 @@ __all__ = ["bench_torch_model", "format_torch_model"]
 DEFAULT_DIMS = (2048, 5632, 16, 32000)
 
 
-def _child(dims: tuple[int, int, int, int], threads: int, mode: str, repeat: int) -> dict[str, Any]:
-    """One run of fastinit/cli/_torch_child.py in a fresh process: its JSON line, parsed."""
-    args = [str(x) for x in (*dims, threads, mode, repeat)]
+def run_child(module: str, args: list[str], what: str) -> dict[str, Any]:
+    """Run ``python -m <module> <args>`` in a fresh process (outside the source tree) and parse
+    the JSON line it prints last; SystemExit naming `what` if it fails. The children of
+    --torch-model and --hf-model, so that first-touch page faults and peak memory are each
+    run's own."""
     r = subprocess.run(
-        [sys.executable, "-m", "fastinit.cli._torch_child", *args],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         cwd=tempfile.gettempdir(),
         check=False,
     )
     if r.returncode != 0:
-        raise SystemExit(f"fastinit bench --torch-model: the {mode} run failed:\n{r.stderr}")
+        raise SystemExit(f"fastinit bench: {what} failed:\n{r.stderr}")
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _child(dims: tuple[int, int, int, int], threads: int, mode: str, repeat: int) -> dict[str, Any]:
+    """One run of fastinit/cli/_torch_child.py in a fresh process: its JSON line, parsed."""
+    args = [str(x) for x in (*dims, threads, mode, repeat)]
+    return run_child("fastinit.cli._torch_child", args, f"--torch-model's {mode} run")
 
 
 def bench_torch_model(
