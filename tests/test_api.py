@@ -549,3 +549,22 @@ def test_import_fastinit_does_not_import_ml_dtypes():
         "assert 'ml_dtypes' in sys.modules and w.dtype.name == 'bfloat16'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "seed, error, match",
+    [
+        ((-1, 5), ValueError, r"seed\[0\] must be in \[0, 2\*\*64\), got -1"),
+        ((1, 2**32), ValueError, r"seed\[1\] must be in \[0, 2\*\*32\), got 4294967296"),
+        ((1,), ValueError, r"seed as a tuple must be a \(seed, stream\) pair"),
+        ((True, 1), TypeError, r"seed\[0\] must be an int, got bool"),
+    ],
+)
+def test_a_seed_stream_pair_is_checked(seed, error, match):
+    out = np.zeros(4, np.float32)
+    with pytest.raises(error, match=match):
+        fastinit.uniform(out, seed=seed)
+    assert not out.any()
+    assert np.array_equal(
+        fastinit.uniform((4,), seed=(7, 3)), fastinit.uniform((4,), seed=fastinit.Generator(7, 3))
+    )

@@ -368,3 +368,13 @@ def test_large_cpu_tensors_get_huge_pages_before_their_first_fill():
                 huge_kb += int(line.split()[1])
     assert huge_kb >= 32 * 1024, huge_kb
     assert np.array_equal(t.numpy(), fastinit.uniform((2**24,), seed=0))
+
+
+def test_init_module_skips_lazy_modules():
+    m = nn.Sequential(nn.LazyLinear(3), nn.Linear(4, 2))
+    ft.init_module(m, seed=0)  # the lazy layer has nothing to fill yet, not even fans
+    assert isinstance(m[0].weight, nn.parameter.UninitializedParameter)
+    g = fastinit.Generator(0)
+    assert np.array_equal(
+        m[1].weight.detach().numpy(), fastinit.kaiming_uniform((2, 4), math.sqrt(5), seed=g)
+    )

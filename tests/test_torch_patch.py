@@ -210,3 +210,43 @@ def test_patch_rejects_a_bad_seed():
         with ft.patch(seed=1.5):
             pass
     assert ft.patch.__module__ == "fastinit.torch.patch"
+
+
+def test_autograd_sees_in_place_fills():
+    """An in-place op on a tensor that requires grad stays torch's (recorded in the graph), and
+    a fastinit fill bumps the version counter, so a tensor saved for backward raises there."""
+    w = torch.ones(3, requires_grad=True)
+    with ft.patch(seed=0):
+        y = w * 2
+        y.zero_()  # non-leaf: torch's own zero_, recorded
+        y.sum().backward()
+    assert torch.equal(w.grad, torch.zeros(3))
+    a = torch.ones(4, requires_grad=True)
+    b = a.sigmoid()  # saves its output for backward
+    v = b._version
+    with torch.no_grad():
+        ft.normal_(b, generator=0)
+    assert b._version > v
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        b.sum().backward()
+
+
+def test_a_thread_in_its_own_block_keeps_its_seed():
+    """Seeds are per thread: a thread inside patch(seed=1) draws from its own block while
+    another thread opens patch(seed=2)."""
+    entered, go = threading.Event(), threading.Event()
+    out = {}
+
+    def other():
+        with ft.patch(seed=2):
+            entered.set()
+            go.wait(30)
+
+    th = threading.Thread(target=other)
+    with ft.patch(seed=1):
+        th.start()
+        assert entered.wait(30)
+        out["w"] = torch.nn.init.normal_(torch.empty(16))
+        go.set()
+    th.join()
+    assert np.array_equal(_np(out["w"]), fastinit.normal((16,), seed=fastinit.Generator(1)))

@@ -21,17 +21,24 @@ from typing import Any, Union
 
 from .._input.values import integer, is_int
 
-__all__ = ["Generator", "manual_seed", "default_generator", "resolve_seed"]
+__all__ = [
+    "Generator",
+    "manual_seed",
+    "default_generator",
+    "resolve_seed",
+    "check_seed",
+    "check_stream",
+]
 
 _SEED_LIMIT = 2**64
 _STREAM_LIMIT = 2**32
 
 
-def _check_seed(seed: object, name: str = "seed") -> int:
+def check_seed(seed: object, name: str = "seed") -> int:
     return integer(seed, name, minimum=0, below=_SEED_LIMIT, below_text="2**64")
 
 
-def _check_stream(stream: object, name: str = "stream") -> int:
+def check_stream(stream: object, name: str = "stream") -> int:
     return integer(stream, name, minimum=0, below=_STREAM_LIMIT, below_text="2**32")
 
 
@@ -85,8 +92,8 @@ class Generator:
     __slots__ = ("_seed", "_stream", "_lock")
 
     def __init__(self, seed: int, stream: int = 0) -> None:
-        self._seed = _check_seed(seed, "seed")
-        self._stream = _check_stream(stream, "stream")
+        self._seed = check_seed(seed, "seed")
+        self._stream = check_stream(stream, "stream")
         self._lock = threading.Lock()
 
     @property
@@ -148,11 +155,11 @@ class Generator:
             return {"seed": self._seed, "stream": self._stream}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._seed = _check_seed(state["seed"], "seed")
+        self._seed = check_seed(state["seed"], "seed")
         stream = state["stream"]
         # An exhausted generator legitimately has stream == 2**32.
         if stream != _STREAM_LIMIT:
-            stream = _check_stream(stream, "stream")
+            stream = check_stream(stream, "stream")
         self._stream = int(stream)
         self._lock = threading.Lock()
 
@@ -265,7 +272,7 @@ def resolve_seed(seed: Union[int, Generator, None]) -> tuple[int, int]:
     if isinstance(seed, Generator):
         return seed.next_stream()
     if is_int(seed):
-        return _check_seed(seed, "seed"), 0
+        return check_seed(seed, "seed"), 0
     kind = type(seed)
     top = kind.__module__.split(".")[0]
     got = kind.__qualname__ if top == "builtins" else f"{top}.{kind.__qualname__}"

@@ -16,7 +16,7 @@ from .._backends.cuda import DeviceArray, cupy_view
 from .._input.arrays import as_device_array, as_output
 from .._input.shard import Shard, resolve_shard
 from .._input.values import real
-from .._random.generator import Generator, resolve_seed
+from .._random.generator import Generator, check_seed, check_stream, resolve_seed
 from .._random.plans import Plan
 
 __all__ = [
@@ -99,7 +99,11 @@ def write(
 def draw(seed: Seed | tuple[int, int]) -> tuple[int, int]:
     """The (seed, stream) of a call: drawn now from `seed` (see fastinit.Generator), or an
     already-drawn pair (fastinit.torch passes one for a torch.Generator)."""
-    return seed if isinstance(seed, tuple) else resolve_seed(seed)
+    if isinstance(seed, tuple):
+        if len(seed) != 2:
+            raise ValueError(f"seed as a tuple must be a (seed, stream) pair, got {seed!r}")
+        return check_seed(seed[0], "seed[0]"), check_stream(seed[1], "seed[1]")
+    return resolve_seed(seed)
 
 
 def std_value(value: Any, name: str) -> float:

@@ -49,6 +49,21 @@ def _chunks(idx: np.ndarray, n: int) -> list[np.ndarray]:
     return [idx[i * size : (i + 1) * size] for i in range(n)]
 
 
+def _strided_chunk(idx: np.ndarray, split_factor: int, n: int, k: int) -> np.ndarray:
+    """Chunk `k` of `n` of `idx` under ``_StridedShard(split_factor=...)``, as this torch
+    splits it: torch's own ``_split_tensor`` applied to the positions (its rule has changed
+    between releases: torch 2.13 cuts `split_factor` pieces, then each piece into `n` chunks,
+    and keeps chunk `k` of every piece)."""
+    import torch
+    from torch.distributed.tensor.placement_types import _StridedShard
+
+    positions = torch.arange(len(idx))
+    shards, _ = _StridedShard(0, split_factor=split_factor)._split_tensor(
+        positions, n, with_padding=False, contiguous=False
+    )
+    return idx[shards[k].numpy()]
+
+
 def local_indices(dtensor: Any) -> list[np.ndarray]:
     """The global indices this rank holds, per dimension of the DTensor (int64 arrays)."""
     from torch.distributed.tensor.placement_types import Replicate, Shard, _StridedShard
@@ -64,8 +79,7 @@ def local_indices(dtensor: Any) -> list[np.ndarray]:
     for i, p in enumerate(dtensor.placements):
         n = mesh.size(i)
         if isinstance(p, _StridedShard):
-            pieces = _chunks(idx[p.dim], int(p.split_factor))
-            idx[p.dim] = np.concatenate([_chunks(piece, n)[coord[i]] for piece in pieces])
+            idx[p.dim] = _strided_chunk(idx[p.dim], int(p.split_factor), n, coord[i])
         elif isinstance(p, Shard):
             idx[p.dim] = _chunks(idx[p.dim], n)[coord[i]]
         elif isinstance(p, Replicate):

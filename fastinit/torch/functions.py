@@ -17,6 +17,7 @@ import torch
 
 from .. import schemes as S
 from .._backends.cuda import DeviceView
+from .._input.dtypes import bfloat16
 from .._random.fans import calculate_gain as _fi_calculate_gain
 from .._random.fans import compute_fans
 from .._random.generator import Generator
@@ -60,9 +61,23 @@ _TORCH_INIT = {name: getattr(torch.nn.init, name) for name in _PATCHED}
 _FLOATS = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16}
 
 _patch_lock = threading.Lock()
-# One entry per active patch() (fastinit/torch/patch.py): its Generator, or TORCH_DEFAULT.
-# Non-empty: patched.
+# One entry per active patch() of any thread (fastinit/torch/patch.py): its Generator, or
+# TORCH_DEFAULT. Non-empty: patched. Each thread also keeps its own blocks' entries
+# (_patch_local.stack): a thread inside a block draws from its innermost one; a thread outside
+# every block (the redirection of torch.nn.init is process-wide) from the newest block opened.
 _patch_seed: list = []
+_patch_local = threading.local()
+
+
+def active_patch_seed() -> Any:
+    """The generator of the patch() block that applies to this thread, or None."""
+    stack = getattr(_patch_local, "stack", None)
+    if stack:
+        return stack[-1]
+    try:
+        return _patch_seed[-1]
+    except IndexError:  # the last block (of another thread) has just closed
+        return None
 
 
 class UnsupportedTensorError(TypeError):
@@ -76,9 +91,7 @@ class UnsupportedTensorError(TypeError):
 
 
 def _bfloat16() -> Any:
-    import ml_dtypes
-
-    return ml_dtypes.bfloat16
+    return bfloat16()
 
 
 #: The functions whose CUDA fills index the tensor with CuPy (no bfloat16 there).
@@ -144,6 +157,8 @@ def _advise_huge_pages(t: Any) -> None:
     nbytes = t.numel() * t.element_size()
     if nbytes < HUGE_PAGE_MIN_BYTES or not sys.platform.startswith("linux"):
         return
+    if not t.is_contiguous():  # only a dense tensor's bytes are [data_ptr, data_ptr + nbytes)
+        return
     if _madvise is None:
         try:
             _madvise = ctypes.CDLL(None, use_errno=True).madvise
@@ -189,11 +204,12 @@ def _seed(generator: Any) -> Any:
     """fastinit's ``seed=`` for a torch-style ``generator=`` argument."""
     if isinstance(generator, torch.Generator):
         return seed_from_torch_generator(generator)
-    if generator is None and _patch_seed:
-        active = _patch_seed[-1]
+    if generator is None:
+        active = active_patch_seed()
         if active is TORCH_DEFAULT:
             return seed_from_torch_generator(torch.default_generator)
-        return active
+        if active is not None:
+            return active
     return generator
 
 
@@ -220,7 +236,18 @@ def _routed(name: str, run: Any, tensor: Any, *args: Any, **kwargs: Any) -> Any:
             distributed.fill(name, run, tensor, target, extra)
         else:
             run(target, **extra)
+    _written(tensor._local_tensor if dtensor else tensor)
     return tensor
+
+
+def _written(tensor: Any) -> None:
+    """Tell autograd the tensor was modified in place (fastinit writes its memory directly, not
+    through a torch op), as torch's own in-place fill would: a tensor saved for backward then
+    raises at backward instead of giving wrong gradients."""
+    try:
+        torch.autograd.graph.increment_version(tensor)
+    except RuntimeError:  # inference tensors have no version counter
+        pass
 
 
 _DETERMINISTIC = ("constant_", "ones_", "zeros_", "eye_", "dirac_")

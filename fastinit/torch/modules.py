@@ -30,6 +30,8 @@ def _linear_like(m: Any, gen: Generator, fill: Any) -> None:
     is 0), fan_in from the weight as torch computes it (dim 1 times the kernel: for a
     transposed conv, out_channels/groups times the kernel)."""
     w = m.weight
+    if isinstance(w, torch.nn.parameter.UninitializedParameter):
+        return  # a lazy module before its first forward: nothing to fill yet (nor fans)
     fill(w, lambda t: kaiming_uniform_(t, a=math.sqrt(5), generator=gen) if t.numel() else None)
     if getattr(m, "bias", None) is not None:
         fan_in = _fans(w)[0]

@@ -33,7 +33,14 @@ from torch.overrides import TorchFunctionMode
 from .._input.values import is_int
 from .._random.generator import Generator
 from . import functions
-from .functions import _ORIGINAL, _TORCH_INIT, TORCH_DEFAULT, _patch_lock, _patch_seed
+from .functions import (
+    _ORIGINAL,
+    _TORCH_INIT,
+    TORCH_DEFAULT,
+    _patch_local,
+    _patch_lock,
+    _patch_seed,
+)
 
 __all__ = ["patch"]
 
@@ -77,8 +84,9 @@ def _restore() -> None:
 
 
 def _grad_blocks(tensor: Any) -> bool:
-    """torch refuses an in-place op on a leaf that requires grad, with grad enabled."""
-    return bool(tensor.requires_grad and tensor.is_leaf and torch.is_grad_enabled())
+    """An in-place op on a tensor that requires grad, with grad enabled, is autograd's business
+    (recorded in the graph, or refused on a leaf): torch's own code does it."""
+    return bool(tensor.requires_grad and torch.is_grad_enabled())
 
 
 def _normal(t: Any, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Any:
@@ -184,10 +192,13 @@ def patch(seed: Union[int, Generator, None] = None) -> Iterator[None]:
             _redirect()
         _depth += 1
         _patch_seed.append(gen)
+    stack = _patch_local.__dict__.setdefault("stack", [])
+    stack.append(gen)
     try:
         with _InitMode():
             yield
     finally:
+        stack.pop()
         with _patch_lock:
             _patch_seed.remove(gen)  # this block's entry (blocks of other threads may follow)
             _depth -= 1
