@@ -24,6 +24,14 @@ from .functions import (
 from .patch import patch
 
 
+def _generator(seed: Union[int, Generator, None]) -> Generator:
+    """The generator a module-wide init draws its streams from: `seed` itself if it is a
+    Generator, ``Generator(seed)`` for an int, fastinit's global generator for None."""
+    if isinstance(seed, Generator):
+        return seed
+    return Generator(seed) if seed is not None else default_generator()
+
+
 def _linear_like(m: Any, gen: Generator, fill: Any) -> None:
     """nn.Linear, nn.ConvNd, nn.ConvTransposeNd: kaiming_uniform_(w, a=sqrt(5)) (that is
     U(-1/sqrt(fan_in), 1/sqrt(fan_in))), bias U(-b, b) with b = 1/sqrt(fan_in) (0 if fan_in
@@ -131,9 +139,7 @@ def init_module(module: Any, seed: Union[int, Generator, None] = None) -> Any:
         raise TypeError(
             f"init_module: module must be a torch.nn.Module, got {type(module).__name__}"
         )
-    gen = seed if isinstance(seed, Generator) else (Generator(seed) if seed is not None else None)
-    if gen is None:
-        gen = default_generator()
+    gen = _generator(seed)
     rules = _rules()
     seen: set[int] = set()
 
@@ -211,11 +217,7 @@ def build_on_meta(
             f"build_on_meta: factory must return a torch.nn.Module, got {type(model).__name__}"
         )
     model.to_empty(device=device)
-    gen = (
-        seed
-        if isinstance(seed, Generator)
-        else (Generator(seed) if seed is not None else default_generator())
-    )
+    gen = _generator(seed)
     own = getattr(model, "init_weights", None)
     if callable(own):
         with torch.no_grad(), patch(seed=gen):
